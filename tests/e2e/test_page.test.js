@@ -1,0 +1,233 @@
+'use strict';
+// End-to-end: the gateway's test page (web/index.html) in a real Chromium against the gateway demo
+// (`$RTE_BINARY demo`: embedded mock Kafka producing payment/guest/reservation records for
+// organizations 1..5 and properties 1..3). Every wait is on a condition with a bound; no sleeps.
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { startGateway } = require('./lib/gateway');
+const { launchBrowser } = require('./lib/browser');
+
+const kResults = path.join(__dirname, 'test-results');
+const kWaitMs = 30000;           // bound for "events arrive" style conditions
+const kOrg = '1';
+const kChosen = ['payment', 'guest'];
+const kOther = 'reservation';
+
+// The tenant and property of an event as the page shows it: the demo's records carry
+// organization_id in the key (and the value) and property_id in the value.
+function fieldOf(ev, name) {
+  for (const part of [ev.key, ev.value]) {
+    if (part && typeof part === 'object' && part[name] !== undefined && part[name] !== null) return String(part[name]);
+  }
+  return undefined;
+}
+
+async function shownEvents(page) {
+  return page.$$eval('[data-testid="event-row"]', (rows) => rows.map((r) => {
+    const e = r._event || {};
+    return { rowChannel: r.dataset.channel, channel: e.channel, partition: e.partition, offset: e.offset, key: e.key, value: e.value };
+  }));
+}
+
+async function count(page, channel) {
+  const text = await page.textContent(`[data-testid="count-${channel}"]`);
+  return Number(String(text).replace(/[^0-9]/g, ''));
+}
+
+async function total(page) {
+  return Number(String(await page.textContent('[data-testid="total-count"]')).replace(/[^0-9]/g, ''));
+}
+
+// Waits until every channel in `channels` has shown at least `atLeast[ch]` (or `min`) events.
+async function waitForCounts(page, channels, min, atLeast = {}) {
+  await page.waitForFunction(({ channels, min, atLeast }) => {
+    return channels.every((ch) => {
+      const el = document.querySelector(`[data-testid="count-${ch}"]`);
+      const n = el ? Number(el.textContent.replace(/[^0-9]/g, '')) : 0;
+      return n >= (atLeast[ch] !== undefined ? atLeast[ch] : min);
+    });
+  }, { channels, min, atLeast }, { timeout: kWaitMs, polling: 100 });
+}
+
+async function setChannels(page, wanted) {
+  const boxes = await page.$$('[data-testid^="channel-checkbox-"]');
+  for (const box of boxes) {
+    const name = await box.getAttribute('value');
+    if (wanted.includes(name)) await box.check(); else await box.uncheck();
+  }
+}
+
+async function connectWith(page, { org, property = '', channels, endpoint = 'ws', user = '' }) {
+  await page.selectOption('[data-testid="endpoint-select"]', endpoint);
+  if (endpoint === 'getEvents') await page.fill('[data-testid="user-input"]', user);
+  await page.fill('[data-testid="org-input"]', org);
+  await page.fill('[data-testid="property-input"]', property);
+  await setChannels(page, channels);
+  await page.click('[data-testid="clear-button"]');
+  await page.click('[data-testid="connect-button"]');
+  await page.waitForSelector('[data-testid="status"][data-state="open"]', { timeout: kWaitMs });
+}
+
+async function disconnect(page) {
+  await page.click('[data-testid="disconnect-button"]');
+  await page.waitForFunction(() => document.querySelector('[data-testid="status"]').dataset.state !== 'open'
+    && !document.querySelector('[data-testid="connect-button"]').disabled, null, { timeout: kWaitMs });
+}
+
+function assertEventsMatch(events, { org, channels, property }) {
+  assert.ok(events.length > 0, 'no events shown');
+  for (const ev of events) {
+    const where = `event ${ev.channel} ${ev.partition}/${ev.offset} key=${JSON.stringify(ev.key)} value=${JSON.stringify(ev.value)}`;
+    assert.ok(channels.includes(ev.channel), `${where}: channel not chosen`);
+    assert.equal(ev.rowChannel, ev.channel, `${where}: row shows another channel`);
+    assert.equal(fieldOf(ev, 'organization_id'), org, `${where}: other organization`);
+    if (property !== undefined) assert.equal(fieldOf(ev, 'property_id'), property, `${where}: other property`);
+  }
+}
+
+describe('test page against the demo gateway', { timeout: 240000 }, () => {
+  let gateway;
+  let browser;
+  let page;
+  const problems = [];  // page errors seen: any is a failure
+
+  before(async () => {
+    fs.mkdirSync(kResults, { recursive: true });
+    gateway = await startGateway({ args: ['demo'], timeoutMs: 60000 });
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+  });
+
+  after(async () => {
+    if (page) await page.screenshot({ path: path.join(kResults, 'final.png') }).catch(() => {});
+    if (browser) await browser.close();
+    if (gateway) {
+      const exit = await gateway.stop();
+      fs.writeFileSync(path.join(kResults, 'gateway.log'), gateway.output);
+      console.log(`gateway stopped: ${JSON.stringify(exit)}`);
+    }
+  });
+
+  it('serves the page at / and lists the channels of /api/channels', async () => {
+    const res = await page.goto(gateway.url);
+    assert.equal(res.status(), 200);
+    assert.match(res.headers()['content-type'] || '', /text\/html/);
+    await page.waitForSelector('body[data-ready="1"]');
+    const api = await (await fetch(new URL('/api/channels', gateway.url))).json();
+    const offered = api.channels.map((c) => c.name).sort();
+    for (const ch of [...kChosen, kOther]) assert.ok(offered.includes(ch), `server does not offer ${ch}: ${offered}`);
+    const boxes = await page.$$eval('[data-testid^="channel-checkbox-"]', (els) => els.map((e) => e.value).sort());
+    assert.deepEqual(boxes, offered);
+    assert.equal(await page.textContent('[data-testid="channels-hint"]'), '', 'the page fell back to default channels');
+  });
+
+  let propertiesSeen = new Set();
+
+  it('streams only organization 1 and the chosen channels over /ws', async () => {
+    await connectWith(page, { org: kOrg, channels: kChosen });
+    for (const ch of kChosen) {
+      await page.waitForSelector(`[data-testid="sub-state-${ch}"][data-state="subscribed"]`, { timeout: kWaitMs });
+    }
+    await waitForCounts(page, kChosen, 3);
+    // Keep watching until several properties of organization 1 were seen (the demo has 1..3),
+    // so that the property filter below has something to narrow.
+    await page.waitForFunction(() => {
+      const props = new Set();
+      for (const r of document.querySelectorAll('[data-testid="event-row"]')) {
+        const e = r._event || {};
+        const p = (e.value && e.value.property_id) ?? (e.key && e.key.property_id);
+        if (p !== undefined && p !== null) props.add(String(p));
+      }
+      return props.size >= 2;
+    }, null, { timeout: kWaitMs, polling: 200 });
+    await page.screenshot({ path: path.join(kResults, 'test-page.png') });
+
+    const events = await shownEvents(page);
+    assertEventsMatch(events, { org: kOrg, channels: kChosen });
+    propertiesSeen = new Set(events.map((e) => fieldOf(e, 'property_id')).filter((p) => p !== undefined));
+    assert.ok(propertiesSeen.size >= 2, `properties seen: ${[...propertiesSeen]}`);
+    assert.equal(await count(page, kOther), 0, `${kOther} events arrived without a subscription`);
+    assert.equal(await page.isHidden('[data-testid="errors"]'), true, 'the page shows errors');
+  });
+
+  it('keeps counting per channel', async () => {
+    const before = {};
+    for (const ch of kChosen) before[ch] = await count(page, ch);
+    const target = Object.fromEntries(kChosen.map((ch) => [ch, before[ch] + 5]));
+    await waitForCounts(page, kChosen, 0, target);
+    // Read all counters in one go: the page updates them together, once per frame.
+    const shown = await page.evaluate((chs) => {
+      const n = (id) => Number(document.querySelector(`[data-testid="${id}"]`).textContent.replace(/[^0-9]/g, ''));
+      return { total: n('total-count'), sum: chs.reduce((a, ch) => a + n(`count-${ch}`), 0) };
+    }, [...kChosen, kOther]);
+    assert.equal(shown.total, shown.sum, 'total differs from the sum of the channel counts');
+    assertEventsMatch(await shownEvents(page), { org: kOrg, channels: kChosen });
+  });
+
+  it('narrows to one property with the property filter', async () => {
+    await disconnect(page);
+    const property = [...propertiesSeen].sort()[0];
+    await connectWith(page, { org: kOrg, property, channels: kChosen });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length >= 6,
+      null, { timeout: kWaitMs, polling: 100 });
+    await page.screenshot({ path: path.join(kResults, 'property-filter.png') });
+    const events = await shownEvents(page);
+    assertEventsMatch(events, { org: kOrg, channels: kChosen, property });
+  });
+
+  it('stops the stream on disconnect', async () => {
+    // A second page stays connected with the same filter and proves records keep flowing
+    // while the first one, disconnected, receives nothing more.
+    const witness = await browser.context.newPage();
+    try {
+      const q = new URLSearchParams({ org: kOrg, channels: kChosen.join(','), autoconnect: '1' });
+      await witness.goto(`${gateway.url}?${q}`);
+      await witness.waitForSelector('[data-testid="status"][data-state="open"]', { timeout: kWaitMs });
+
+      await disconnect(page);
+      const state = await page.getAttribute('[data-testid="status"]', 'data-state');
+      assert.equal(state, 'idle');
+      assert.equal(await page.getAttribute('[data-testid="status"]', 'data-close-code'), '1000');
+      const stoppedAt = await total(page);
+      const rowsAt = await page.$$eval('[data-testid="event-row"]', (r) => r.length);
+
+      const witnessAt = await total(witness);
+      await witness.waitForFunction((n) => Number(document.querySelector('[data-testid="total-count"]')
+        .textContent.replace(/[^0-9]/g, '')) >= n, witnessAt + 20, { timeout: kWaitMs, polling: 100 });
+
+      assert.equal(await total(page), stoppedAt, 'events counted after disconnect');
+      assert.equal(await page.$$eval('[data-testid="event-row"]', (r) => r.length), rowsAt);
+      assert.equal(await page.isEnabled('[data-testid="connect-button"]'), true);
+    } finally {
+      await witness.close();
+    }
+  });
+
+  it('streams one channel over the prototype endpoint /getEvents/{channel}', async () => {
+    await connectWith(page, { org: kOrg, channels: ['payment'], endpoint: 'getEvents', user: 'e2e-user' });
+    assert.match(await page.textContent('[data-testid="status-detail"]'), /\/getEvents\/payment/);
+    await waitForCounts(page, ['payment'], 3);
+    assertEventsMatch(await shownEvents(page), { org: kOrg, channels: ['payment'] });
+    await disconnect(page);
+  });
+
+  it('shows the server\'s error for a channel it does not offer, and keeps the others', async () => {
+    const q = new URLSearchParams({ org: kOrg, channels: 'payment,no_such_channel', endpoint: 'ws', autoconnect: '1' });
+    await page.goto(`${gateway.url}?${q}`);
+    await page.waitForSelector('[data-testid="error-row"][data-code="unknown_channel"]', { timeout: kWaitMs });
+    await page.waitForSelector('[data-testid="sub-state-no_such_channel"][data-state="error"]');
+    await waitForCounts(page, ['payment'], 3);
+    await page.screenshot({ path: path.join(kResults, 'errors.png') });
+    assertEventsMatch(await shownEvents(page), { org: kOrg, channels: ['payment'] });
+    assert.equal(await page.getAttribute('[data-testid="status"]', 'data-state'), 'open');
+    await disconnect(page);
+  });
+
+  it('raised no page errors', () => {
+    assert.deepEqual(problems, []);
+  });
+});
