@@ -1,0 +1,623 @@
+#include "registry/schema_registry_client.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/pchars.hpp>
+#include <future>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "base/check.h"
+#include "registry/backoff.h"
+#include "registry/http_client.h"
+
+namespace rte::registry {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// What /schemas/ids/{id} and /subjects/{s}/versions/{v} have in common.
+struct ParsedSchema {
+  SchemaType type = SchemaType::kAvro;
+  std::string text;
+  std::vector<SchemaReference> references;
+};
+
+Result<ParsedSchema> ParseSchemaBody(std::string_view body, size_t max_references) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return MakeError(Errc::kInvalidArgument, "response is not JSON: " + ec.message());
+  const json::object* obj = v.if_object();
+  if (!obj) return MakeError(Errc::kInvalidArgument, "response is not a JSON object");
+  const json::value* schema = obj->if_contains("schema");
+  if (!schema || !schema->is_string()) {
+    return MakeError(Errc::kInvalidArgument, "response has no \"schema\" string");
+  }
+  ParsedSchema out;
+  out.text = std::string(schema->get_string());
+  if (const json::value* t = obj->if_contains("schemaType"); t && !t->is_null()) {
+    const json::string* ts = t->if_string();
+    std::optional<SchemaType> type = ts ? ParseSchemaType(*ts) : std::nullopt;
+    if (!type) {
+      return MakeError(Errc::kUnsupported,
+                       fmt::format("unknown schemaType {}", json::serialize(*t).substr(0, 64)));
+    }
+    out.type = *type;
+  }
+  if (const json::value* r = obj->if_contains("references"); r && !r->is_null()) {
+    const json::array* refs = r->if_array();
+    if (!refs) return MakeError(Errc::kInvalidArgument, "\"references\" is not an array");
+    if (refs->size() > max_references) {
+      return MakeError(Errc::kOutOfRange, fmt::format("{} references exceed the limit {}",
+                                                      refs->size(), max_references));
+    }
+    for (const json::value& item : *refs) {
+      const json::object* ro = item.if_object();
+      const json::value* name = ro ? ro->if_contains("name") : nullptr;
+      const json::value* subject = ro ? ro->if_contains("subject") : nullptr;
+      const json::value* version = ro ? ro->if_contains("version") : nullptr;
+      if (!name || !name->is_string() || !subject || !subject->is_string() || !version ||
+          !version->is_int64() || version->get_int64() < 1 ||
+          version->get_int64() > INT32_MAX) {
+        return MakeError(Errc::kInvalidArgument,
+                         "a reference lacks a string name, a string subject or a positive "
+                         "integer version");
+      }
+      out.references.push_back(SchemaReference{std::string(name->get_string()),
+                                               std::string(subject->get_string()),
+                                               static_cast<int32_t>(version->get_int64())});
+    }
+  }
+  return out;
+}
+
+// "(40403) Schema not found" from a Confluent error body, or a bit of the body.
+std::string ErrorDetail(const HttpResponse& res) {
+  boost::system::error_code ec;
+  json::value v = json::parse(res.body, ec);
+  if (!ec) {
+    if (const json::object* o = v.if_object()) {
+      const json::value* code = o->if_contains("error_code");
+      const json::value* msg = o->if_contains("message");
+      if (msg && msg->is_string()) {
+        std::string m(msg->get_string().subview().substr(0, 200));
+        if (code && code->is_int64()) return fmt::format("{} (error_code {})", m, code->get_int64());
+        return m;
+      }
+    }
+  }
+  std::string snippet = res.body.substr(0, 120);
+  for (char& c : snippet) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  return snippet.empty() ? "empty body" : snippet;
+}
+
+bool IsTransient(const Error& e) { return e.code == Errc::kUnavailable; }
+
+}  // namespace
+
+struct SchemaRegistryClient::Impl {
+  struct Entry {
+    LookupResult::State state = LookupResult::State::kPending;
+    std::shared_ptr<const RegisteredSchema> schema;
+    Error error;
+    Clock::time_point retry_at{};
+    uint64_t completions = 0;  // fetch attempts finished, for FetchBlocking
+    bool failure_logged = false;
+  };
+  // One per id being fetched. Client thread only.
+  struct Task {
+    explicit Task(asio::io_context& ioc) : timer(ioc) {}
+    asio::steady_timer timer;  // backoff waits; cancelled to wake early
+    bool wake = false;         // FetchBlocking asked for a fetch now
+  };
+  struct ResolveState {
+    std::vector<std::pair<std::string, int32_t>> stack;
+    std::set<std::pair<std::string, int32_t>> done;
+    std::vector<ResolvedReference> out;
+  };
+
+  Impl(SchemaRegistryClientSettings s, RegistryUrl u)
+      : settings(std::move(s)),
+        url(std::move(u)),
+        retry_backoff(settings.retry_backoff_initial, settings.retry_backoff_max,
+                      std::random_device{}()),
+        quarantine_backoff(settings.quarantine_backoff_initial, settings.quarantine_backoff_max,
+                           std::random_device{}()) {}
+
+  // Declared first: destroyed last, after everything bound to it.
+  asio::io_context ioc{1};
+
+  SchemaRegistryClientSettings settings;
+  RegistryUrl url;
+  std::thread thread;
+  std::thread::id thread_id;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+
+  // Shared between threads, guarded by mu.
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<int32_t, Entry> entries;
+  size_t unresolved = 0;
+  std::function<void(int32_t)> on_ready;
+
+  std::atomic<uint64_t> requests{0}, failures{0}, hits{0}, misses{0}, quarantined{0}, cached{0};
+  std::atomic<uint64_t> connections_opened{0};
+
+  // Client thread only.
+  std::unique_ptr<HttpClient> http;
+  std::unordered_map<int32_t, std::shared_ptr<Task>> tasks;
+  std::map<std::pair<std::string, int32_t>, std::shared_ptr<const ParsedSchema>> ref_cache;
+  Backoff retry_backoff;
+  Backoff quarantine_backoff;
+  bool stopping = false;
+
+  asio::awaitable<Result<HttpResponse>> Get(std::string target) {
+    ++requests;
+    Result<HttpResponse> r = co_await http->Get(std::move(target));
+    connections_opened = http->connections_opened();
+    if (!r.ok() || r->status != 200) ++failures;
+    co_return r;
+  }
+
+  // Maps a non-200 answer to an Error; `what` names the thing asked for.
+  Error StatusError(const HttpResponse& res, const std::string& what) const {
+    const std::string detail = ErrorDetail(res);
+    switch (res.status) {
+      case 401:
+        return MakeError(Errc::kUnauthenticated,
+                         fmt::format("schema registry at {} rejected credentials (401){}: {}",
+                                     url.Redacted(),
+                                     settings.user_info.empty() && url.user_info.empty()
+                                         ? " and no user_info is configured"
+                                         : "",
+                                     detail));
+      case 403:
+        return MakeError(Errc::kPermissionDenied,
+                         fmt::format("schema registry at {} denied access to {} (403): {}",
+                                     url.Redacted(), what, detail));
+      case 404:
+        return MakeError(Errc::kNotFound, fmt::format("{} not found in the schema registry: {}",
+                                                      what, detail));
+      case 408:
+      case 429:
+        return MakeError(Errc::kUnavailable,
+                         fmt::format("schema registry answered HTTP {} for {}: {}", res.status,
+                                     what, detail));
+      default:
+        if (res.status >= 500) {
+          return MakeError(Errc::kUnavailable,
+                           fmt::format("schema registry answered HTTP {} for {}: {}", res.status,
+                                       what, detail));
+        }
+        return MakeError(Errc::kInvalidArgument,
+                         fmt::format("schema registry answered HTTP {} for {}: {}", res.status,
+                                     what, detail));
+    }
+  }
+
+  asio::awaitable<Result<std::shared_ptr<const ParsedSchema>>> GetSubjectVersion(
+      const std::string& subject, int32_t version) {
+    const auto key = std::make_pair(subject, version);
+    if (auto it = ref_cache.find(key); it != ref_cache.end()) co_return it->second;
+    const std::string target =
+        fmt::format("/subjects/{}/versions/{}",
+                    boost::urls::encode(subject, boost::urls::pchars), version);
+    const std::string what = fmt::format("subject '{}' version {}", subject, version);
+    Result<HttpResponse> res = co_await Get(target);
+    if (!res.ok()) co_return res.error();
+    if (res->status != 200) co_return StatusError(*res, what);
+    Result<ParsedSchema> parsed = ParseSchemaBody(res->body, settings.max_references);
+    if (!parsed.ok()) {
+      co_return MakeError(parsed.error().code,
+                          fmt::format("bad response for {}: {}", what, parsed.error().message));
+    }
+    auto shared = std::make_shared<const ParsedSchema>(std::move(*parsed));
+    ref_cache.emplace(key, shared);
+    co_return shared;
+  }
+
+  // Depth-first, post-order: a schema lands in st.out after all it references.
+  asio::awaitable<Status> ResolveReferences(int32_t id, const std::vector<SchemaReference>& refs,
+                                            int depth, ResolveState& st) {
+    for (const SchemaReference& ref : refs) {
+      auto key = std::make_pair(ref.subject, ref.version);
+      if (st.done.count(key)) continue;
+      if (std::find(st.stack.begin(), st.stack.end(), key) != st.stack.end()) {
+        co_return MakeError(Errc::kInvalidArgument,
+                            fmt::format("schema id {}: reference cycle through subject '{}' "
+                                        "version {}",
+                                        id, ref.subject, ref.version));
+      }
+      if (depth >= settings.max_reference_depth) {
+        co_return MakeError(Errc::kOutOfRange,
+                            fmt::format("schema id {}: references nested deeper than {}", id,
+                                        settings.max_reference_depth));
+      }
+      if (st.out.size() + st.stack.size() >= settings.max_references) {
+        co_return MakeError(Errc::kOutOfRange,
+                            fmt::format("schema id {}: more than {} referenced schemas", id,
+                                        settings.max_references));
+      }
+      auto fetched = co_await GetSubjectVersion(ref.subject, ref.version);
+      if (stopping) co_return MakeError(Errc::kUnavailable, "client is shutting down");
+      if (!fetched.ok()) {
+        co_return MakeError(fetched.error().code,
+                            fmt::format("schema id {}: cannot resolve reference '{}': {}", id,
+                                        ref.name, fetched.error().message));
+      }
+      std::shared_ptr<const ParsedSchema> child = *fetched;
+      st.stack.push_back(key);
+      Status sub = co_await ResolveReferences(id, child->references, depth + 1, st);
+      st.stack.pop_back();
+      if (!sub.ok()) co_return sub;
+      st.done.insert(key);
+      st.out.push_back(
+          ResolvedReference{ref.name, ref.subject, ref.version, child->type, child->text});
+    }
+    co_return Status();
+  }
+
+  asio::awaitable<Result<std::shared_ptr<const RegisteredSchema>>> FetchOnce(int32_t id) {
+    const std::string what = fmt::format("schema id {}", id);
+    Result<HttpResponse> res = co_await Get(fmt::format("/schemas/ids/{}", id));
+    if (!res.ok()) co_return res.error();
+    if (res->status != 200) co_return StatusError(*res, what);
+    Result<ParsedSchema> parsed = ParseSchemaBody(res->body, settings.max_references);
+    if (!parsed.ok()) {
+      co_return MakeError(parsed.error().code,
+                          fmt::format("bad registry response for {}: {}", what,
+                                      parsed.error().message));
+    }
+    auto schema = std::make_shared<RegisteredSchema>();
+    schema->id = id;
+    schema->type = parsed->type;
+    schema->schema_text = std::move(parsed->text);
+    schema->references = std::move(parsed->references);
+    if (!schema->references.empty()) {
+      ResolveState st;
+      Status s = co_await ResolveReferences(id, schema->references, 0, st);
+      if (!s.ok()) co_return s.error();
+      schema->resolved_references = std::move(st.out);
+    }
+    co_return std::shared_ptr<const RegisteredSchema>(std::move(schema));
+  }
+
+  // Waits on the task's timer until `until`, or until woken / shut down.
+  asio::awaitable<void> Sleep(Task& task, Clock::time_point until) {
+    if (task.wake || stopping) co_return;
+    task.timer.expires_at(until);
+    co_await task.timer.async_wait(kTuple);
+  }
+
+  asio::awaitable<Result<std::shared_ptr<const RegisteredSchema>>> FetchWithRetries(int32_t id,
+                                                                                    Task& task) {
+    for (int attempt = 0;; ++attempt) {
+      task.wake = false;
+      auto r = co_await FetchOnce(id);
+      if (r.ok() || stopping || !IsTransient(r.error()) || attempt >= settings.max_retries) {
+        co_return r;
+      }
+      co_await Sleep(task, Clock::now() + retry_backoff.Delay(attempt));
+      if (stopping) co_return r;
+    }
+  }
+
+  asio::awaitable<void> FetchLoop(int32_t id, std::shared_ptr<Task> task) {
+    for (int failures_in_row = 0; !stopping; ++failures_in_row) {
+      auto r = co_await FetchWithRetries(id, *task);
+      if (stopping) break;
+      if (r.ok()) {
+        tasks.erase(id);
+        PublishReady(id, std::move(*r));
+        co_return;
+      }
+      const Clock::time_point retry_at =
+          Clock::now() + quarantine_backoff.Delay(failures_in_row);
+      PublishFailed(id, r.error(), retry_at);
+      co_await Sleep(*task, retry_at);
+    }
+    tasks.erase(id);
+  }
+
+  void PublishReady(int32_t id, std::shared_ptr<const RegisteredSchema> schema) {
+    std::function<void(int32_t)> callback;
+    bool had_failed = false;
+    {
+      std::lock_guard lock(mu);
+      Entry& e = entries[id];
+      had_failed = e.failure_logged;
+      if (e.state == LookupResult::State::kFailed) --quarantined;
+      if (e.state != LookupResult::State::kReady) {
+        --unresolved;
+        ++cached;
+      }
+      spdlog::log(had_failed ? spdlog::level::info : spdlog::level::debug,
+                  "schema registry: schema id {} resolved ({}, {} referenced schemas)", id,
+                  SchemaTypeName(schema->type), schema->resolved_references.size());
+      e.state = LookupResult::State::kReady;
+      e.schema = std::move(schema);
+      e.error = Error{};
+      ++e.completions;
+      callback = on_ready;
+    }
+    cv.notify_all();
+    if (callback) {
+      try {
+        callback(id);
+      } catch (const std::exception& ex) {
+        spdlog::error("schema registry: OnReady callback for id {} threw: {}", id, ex.what());
+      } catch (...) {
+        spdlog::error("schema registry: OnReady callback for id {} threw", id);
+      }
+    }
+  }
+
+  void PublishFailed(int32_t id, const Error& error, Clock::time_point retry_at) {
+    {
+      std::lock_guard lock(mu);
+      Entry& e = entries[id];
+      if (e.state == LookupResult::State::kReady) return;  // cannot happen; keep the schema
+      if (e.state != LookupResult::State::kFailed) ++quarantined;
+      e.state = LookupResult::State::kFailed;
+      e.error = error;
+      e.retry_at = retry_at;
+      ++e.completions;
+      const auto in_ms =
+          std::chrono::duration_cast<milliseconds>(retry_at - Clock::now()).count();
+      // Each id is logged once at warning level; repeats go to debug.
+      spdlog::log(e.failure_logged ? spdlog::level::debug : spdlog::level::warn,
+                  "schema registry: cannot resolve schema id {}: [{}] {} (next try in {} ms)",
+                  id, ErrcName(error.code), error.message, in_ms);
+      e.failure_logged = true;
+    }
+    cv.notify_all();
+  }
+
+  // Client thread. Starts the fetch task for `id` unless one runs; `wake`
+  // cuts a running task's backoff short.
+  void StartFetch(int32_t id, bool wake) {
+    if (stopping) return;
+    if (auto it = tasks.find(id); it != tasks.end()) {
+      if (wake) {
+        it->second->wake = true;
+        it->second->timer.cancel();
+      }
+      return;
+    }
+    {
+      std::lock_guard lock(mu);
+      auto it = entries.find(id);
+      if (it == entries.end() || it->second.state == LookupResult::State::kReady) return;
+    }
+    auto task = std::make_shared<Task>(ioc);
+    tasks.emplace(id, task);
+    asio::co_spawn(ioc, FetchLoop(id, task), [this, id](std::exception_ptr ep) {
+      if (!ep) return;
+      std::string what = "unknown exception";
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& ex) {
+        what = ex.what();
+      } catch (...) {
+      }
+      tasks.erase(id);
+      PublishFailed(id, MakeError(Errc::kInternal, "fetch failed: " + what),
+                    Clock::now() + settings.quarantine_backoff_initial);
+      // Without a task the id would never be retried: schedule a fresh one.
+      asio::post(ioc, [this, id] { StartFetch(id, false); });
+    });
+  }
+
+  void Shutdown() {
+    stopping = true;
+    http->Shutdown();
+    for (auto& [id, task] : tasks) task->timer.cancel();
+  }
+};
+
+Result<std::unique_ptr<SchemaRegistryClient>> SchemaRegistryClient::Create(
+    SchemaRegistryClientSettings settings) {
+  Result<RegistryUrl> url = ParseRegistryUrl(settings.url);
+  if (!url.ok()) return url.error();
+  if (settings.user_info.empty()) settings.user_info = url->user_info;
+  if (!settings.user_info.empty() && settings.user_info.find(':') == std::string::npos) {
+    return MakeError(Errc::kInvalidArgument,
+                     "schema registry user info must be 'key:secret' (no ':' found)");
+  }
+  if (settings.request_timeout.count() <= 0) {
+    return MakeError(Errc::kInvalidArgument, "schema registry request timeout must be positive");
+  }
+  if (settings.max_retries < 0) settings.max_retries = 0;
+  if (settings.max_reference_depth < 1) settings.max_reference_depth = 1;
+
+  auto impl = std::make_unique<Impl>(settings, *url);
+  HttpClientOptions http_options;
+  http_options.url = *url;
+  http_options.user_info = settings.user_info;
+  http_options.timeout = settings.request_timeout;
+  http_options.max_body_bytes = settings.max_response_bytes;
+  http_options.max_connections = settings.max_connections;
+  http_options.ca_file = settings.ca_file;
+  auto http = HttpClient::Create(impl->ioc, std::move(http_options));
+  if (!http.ok()) return http.error();
+  impl->http = std::move(*http);
+  impl->work.emplace(impl->ioc.get_executor());
+  Impl* raw = impl.get();
+  std::promise<std::thread::id> started;
+  auto started_future = started.get_future();
+  impl->thread = std::thread([raw, &started] {
+    started.set_value(std::this_thread::get_id());
+    for (;;) {
+      try {
+        raw->ioc.run();
+        return;
+      } catch (const std::exception& ex) {
+        spdlog::error("schema registry client thread: unexpected exception: {}", ex.what());
+      }
+    }
+  });
+  impl->thread_id = started_future.get();
+  spdlog::info("schema registry client for {} ({})", url->Redacted(),
+               settings.user_info.empty() ? "no auth" : "basic auth");
+  RegistryUrl url_copy = *url;
+  return std::unique_ptr<SchemaRegistryClient>(
+      new SchemaRegistryClient(std::move(impl), std::move(url_copy)));
+}
+
+SchemaRegistryClient::SchemaRegistryClient(std::unique_ptr<Impl> impl, RegistryUrl url)
+    : impl_(std::move(impl)), url_(std::move(url)) {
+  url_.user_info.clear();
+}
+
+SchemaRegistryClient::~SchemaRegistryClient() {
+  Impl* impl = impl_.get();
+  asio::post(impl->ioc, [impl] { impl->Shutdown(); });
+  impl->work.reset();
+  if (impl->thread.joinable()) impl->thread.join();
+}
+
+LookupResult SchemaRegistryClient::Lookup(int32_t id) {
+  Impl& d = *impl_;
+  {
+    std::lock_guard lock(d.mu);
+    auto it = d.entries.find(id);
+    if (it != d.entries.end()) {
+      const Impl::Entry& e = it->second;
+      switch (e.state) {
+        case LookupResult::State::kReady:
+          ++d.hits;
+          return LookupResult::Ready(e.schema);
+        case LookupResult::State::kPending:
+          ++d.misses;
+          return LookupResult::Pending();
+        case LookupResult::State::kFailed:
+          ++d.misses;
+          return LookupResult::Failed(e.error, e.retry_at);
+      }
+    }
+    ++d.misses;
+    if (d.unresolved >= d.settings.max_unresolved_ids) {
+      return LookupResult::Failed(
+          MakeError(Errc::kResourceExhausted,
+                    fmt::format("schema id {}: {} ids are already unresolved", id, d.unresolved)),
+          Clock::now() + d.settings.quarantine_backoff_initial);
+    }
+    d.entries.emplace(id, Impl::Entry{});
+    ++d.unresolved;
+  }
+  spdlog::debug("schema registry: schema id {} not cached; fetching", id);
+  asio::post(d.ioc, [&d, id] { d.StartFetch(id, false); });
+  return LookupResult::Pending();
+}
+
+void SchemaRegistryClient::SetOnReady(std::function<void(int32_t)> callback) {
+  std::lock_guard lock(impl_->mu);
+  impl_->on_ready = std::move(callback);
+}
+
+Result<std::shared_ptr<const RegisteredSchema>> SchemaRegistryClient::FetchBlocking(
+    int32_t id, milliseconds timeout) {
+  Impl& d = *impl_;
+  RTE_CHECK(std::this_thread::get_id() != d.thread_id);
+  const auto deadline = Clock::now() + timeout;
+  std::unique_lock lock(d.mu);
+  auto it = d.entries.find(id);
+  if (it != d.entries.end() && it->second.state == LookupResult::State::kReady) {
+    ++d.hits;
+    return it->second.schema;
+  }
+  if (it == d.entries.end()) {
+    if (d.unresolved >= d.settings.max_unresolved_ids) {
+      return MakeError(Errc::kResourceExhausted,
+                       fmt::format("schema id {}: {} ids are already unresolved", id,
+                                   d.unresolved));
+    }
+    it = d.entries.emplace(id, Impl::Entry{}).first;
+    ++d.unresolved;
+  }
+  ++d.misses;
+  const uint64_t start = it->second.completions;
+  asio::post(d.ioc, [&d, id] { d.StartFetch(id, true); });
+  const bool done = d.cv.wait_until(lock, deadline, [&] {
+    const Impl::Entry& e = d.entries[id];
+    return e.state == LookupResult::State::kReady || e.completions > start;
+  });
+  const Impl::Entry& e = d.entries[id];
+  if (e.state == LookupResult::State::kReady) return e.schema;
+  if (done) return e.error;
+  std::string last = e.state == LookupResult::State::kFailed ? "; last error: " + e.error.message
+                                                             : std::string();
+  return MakeError(Errc::kUnavailable,
+                   fmt::format("timed out after {} ms waiting for schema id {} from {}{}",
+                               timeout.count(), id, url_.Redacted(), last));
+}
+
+Status SchemaRegistryClient::CheckConnectivity() {
+  Impl& d = *impl_;
+  RTE_CHECK(std::this_thread::get_id() != d.thread_id);
+  auto promise = std::make_shared<std::promise<Status>>();
+  std::future<Status> future = promise->get_future();
+  asio::co_spawn(
+      d.ioc,
+      [&d, promise]() -> asio::awaitable<void> {
+        Result<HttpResponse> res = co_await d.Get("/subjects");
+        if (!res.ok()) {
+          promise->set_value(MakeError(
+              Errc::kUnavailable,
+              fmt::format("cannot reach schema registry: {}", res.error().message)));
+        } else if (res->status != 200) {
+          promise->set_value(d.StatusError(*res, "GET /subjects"));
+        } else {
+          promise->set_value(Status());
+        }
+      },
+      [promise](std::exception_ptr ep) {
+        if (!ep) return;
+        try {
+          promise->set_value(MakeError(Errc::kInternal, "connectivity check failed"));
+        } catch (...) {
+        }
+      });
+  if (future.wait_for(d.settings.request_timeout + std::chrono::seconds(2)) !=
+      std::future_status::ready) {
+    return MakeError(Errc::kUnavailable,
+                     fmt::format("schema registry at {} did not answer within {} ms",
+                                 url_.Redacted(), d.settings.request_timeout.count()));
+  }
+  return future.get();
+}
+
+SchemaRegistryClient::Counters SchemaRegistryClient::counters() const {
+  const Impl& d = *impl_;
+  Counters c;
+  c.requests = d.requests.load();
+  c.failures = d.failures.load();
+  c.cache_hits = d.hits.load();
+  c.cache_misses = d.misses.load();
+  c.quarantined_ids = d.quarantined.load();
+  c.cached_ids = d.cached.load();
+  c.connections_opened = d.connections_opened.load();
+  return c;
+}
+
+}  // namespace rte::registry
