@@ -135,7 +135,8 @@ class WsClient:
         self.closed = threading.Event()
         self._cv = threading.Condition()
         self.ws = connect(url, open_timeout=open_timeout, close_timeout=3,
-                          ping_interval=None, max_size=None, compression=compression)
+                          ping_interval=None, max_size=None, compression=compression,
+                          legacy=True)
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
 
@@ -285,12 +286,12 @@ def deliver_and_check(broker, topics, clients, recs, partitions=3, timeout=30):
     else, in partition order, with every field right. Returns all records."""
     barriers = []
     seq = 100000
-    for subs in clients.values():
-        for ch, org, p in subs:
-            for part in range(partitions):
-                seq += 1
-                barriers.append(record(topics, ch, org, p if p is not None else "barrier",
-                                       part, seq))
+    distinct = sorted({s for subs in clients.values() for s in subs}, key=str)
+    for ch, org, p in distinct:
+        for part in range(partitions):
+            seq += 1
+            barriers.append(record(topics, ch, org, p if p is not None else "barrier",
+                                   part, seq))
     allrecs = produce_records(broker, list(recs)) + produce_records(broker, barriers)
     by_pos = {(r["topic"], r["partition_out"], r["offset"]): r for r in allrecs}
     for c, subs in clients.items():

@@ -40,25 +40,33 @@ class KafkaBroker:
         self.bootstrap = None
         self.dir = None
         self._admin = None
+        self._producer = None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self, directory=None):
         args = ["start"] + (["--dir", directory] if directory else [])
         out = _run_script(*args)
         self.bootstrap, self.dir = out["BOOTSTRAP"], out["DIR"]
-        self._admin = None
+        self._drop_clients()
         return self
 
     def stop(self):
+        self._drop_clients()
         if self.dir:
             _run_script("stop", "--dir", self.dir, timeout=60)
 
     def restart(self):
         """Stops (if running) and starts again on the same ports and data
         directory; after stop() it just starts the broker again."""
+        self._drop_clients()
         out = _run_script("restart", "--dir", self.dir)
         assert out["BOOTSTRAP"] == self.bootstrap, out
+
+    def _drop_clients(self):
         self._admin = None
+        if self._producer is not None:
+            self._producer.close()
+            self._producer = None
 
     def log_tail(self, n=60):
         path = os.path.join(self.dir or "", "logs", "server.log")
@@ -107,10 +115,15 @@ class KafkaBroker:
                                                operation_timeout=timeout)
         futures[name].result(timeout)
         self._wait_partitions(name, total, timeout)
+        # A producer's cached metadata would refuse the new partitions.
+        self._drop_clients()
 
     # -- produce -----------------------------------------------------------
     def producer(self):
-        return JsonProducer(self.bootstrap)
+        """One shared producer per broker run."""
+        if self._producer is None:
+            self._producer = JsonProducer(self.bootstrap)
+        return self._producer
 
 
 def encode(obj):
@@ -162,6 +175,10 @@ class JsonProducer:
         if left or errors:
             raise RuntimeError(f"produce failed: {left} undelivered, errors {errors}")
         return results
+
+    def close(self):
+        self._p.flush(5)
+        self._p = None
 
     def produce(self, topic, key, value, partition=None, timestamp=None, timeout=60):
         return self.produce_many([{"topic": topic, "key": key, "value": value,

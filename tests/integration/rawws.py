@@ -127,10 +127,10 @@ class RawWebSocket:
         self.buf = self.buf[need:]
         return bool(b0 & 0x80), b0 & 0x0F, payload
 
-    def wait_close(self, timeout=10.0, answer_pings=True):
-        """Reads until a close frame arrives; returns its code (None when the
-        frame had no code), or raises TimeoutError / EOFError. Other frames
-        are collected in the returned list as well."""
+    def wait_close(self, timeout=10.0, answer_pings=True, answer_close=True):
+        """Reads until a close frame arrives and (like any client) answers it;
+        returns (code or None when the frame had none, [other frames seen]).
+        Raises TimeoutError or EOFError."""
         deadline = time.monotonic() + timeout
         seen = []
         while True:
@@ -142,7 +142,13 @@ class RawWebSocket:
                 continue
             _, op, payload = f
             if op == OP_CLOSE:
-                return (struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else None), seen
+                code = struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else None
+                if answer_close:
+                    try:
+                        self.send_frame(OP_CLOSE, payload[:2])
+                    except OSError:
+                        pass
+                return code, seen
             if op == OP_PING and answer_pings:
                 self.send_frame(OP_PONG, payload)
             seen.append((op, payload[:200]))
