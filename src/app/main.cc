@@ -1,0 +1,145 @@
+// realtime-events: Kafka in, WebSocket out.
+//   realtime-events serve   run the gateway (settings from the environment / .env)
+//   realtime-events demo    run it on an embedded Kafka with generated records
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "app/demo.h"
+#include "base/log.h"
+#include "config/settings.h"
+#include "server/gateway.h"
+
+namespace {
+
+using rte::config::Environment;
+using rte::config::Settings;
+
+std::string VariablesHelp() {
+  std::string out = "\nSettings (environment variables, or KEY=value lines in ./.env):\n";
+  for (const auto& v : rte::config::DocumentedVariables()) {
+    char line[256];
+    std::snprintf(line, sizeof line, "  %-27s %-20s %s\n", v.name, v.default_value, v.meaning);
+    out += line;
+  }
+  return out;
+}
+
+// Reads the environment and ./.env (or --env-file); exits 2 naming the setting on error.
+Environment ReadEnvironment(const std::string& env_file) {
+  Environment env = Environment::FromProcess();
+  std::string path = env_file.empty() ? ".env" : env_file;
+  std::ifstream in(path);
+  if (!in) {
+    if (!env_file.empty()) {
+      std::fprintf(stderr, "realtime-events: configuration error: --env-file %s cannot be read\n", path.c_str());
+      std::exit(2);
+    }
+    return env;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (auto s = env.MergeDotEnv(ss.str(), path); !s) {
+    std::fprintf(stderr, "realtime-events: configuration error: %s\n", s.error().message.c_str());
+    std::exit(2);
+  }
+  return env;
+}
+
+Settings LoadOrExit(const Environment& env, bool require_kafka) {
+  auto settings = rte::config::LoadSettings(env, require_kafka);
+  if (!settings) {
+    std::fprintf(stderr, "realtime-events: configuration error: %s\n", settings.error().message.c_str());
+    std::exit(2);
+  }
+  if (!rte::InitLogging(settings->log_level, settings->log_format)) {
+    std::fprintf(stderr, "realtime-events: configuration error: LOG_LEVEL/LOG_FORMAT\n");
+    std::exit(2);
+  }
+  return std::move(*settings);
+}
+
+int RunGateway(Settings settings) {
+  const std::string bind = settings.server.bind_address;
+  spdlog::info("channels: {}", [&] {
+    std::string s;
+    for (const auto& c : settings.channels) s += c.name + "->" + c.topic + " ";
+    return s;
+  }());
+  spdlog::info("kafka: {} security={} sasl={} user={} password={}", settings.kafka.bootstrap_servers,
+               settings.kafka.security_protocol.empty() ? "PLAINTEXT" : settings.kafka.security_protocol,
+               settings.kafka.sasl_mechanisms.empty() ? "-" : settings.kafka.sasl_mechanisms,
+               settings.kafka.sasl_username.empty() ? "-" : settings.kafka.sasl_username,
+               settings.kafka.sasl_password.empty() ? "-" : rte::Redacted());
+  rte::server::Gateway gateway(std::move(settings), nullptr);
+  auto port = gateway.Start();
+  if (!port) {
+    std::fprintf(stderr, "realtime-events: %s\n", port.error().message.c_str());
+    return 1;
+  }
+  std::printf("realtime-events listening on http://%s:%u/\n", bind == "0.0.0.0" ? "127.0.0.1" : bind.c_str(),
+              static_cast<unsigned>(*port));
+  std::fflush(stdout);
+  gateway.RunUntilSignal();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"realtime-events: streams Kafka records to WebSocket clients, each seeing only its tenant's records."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "realtime-events 0.1.0");
+  std::string env_file;
+  auto* serve = app.add_subcommand("serve", "Run the gateway. Settings come from the environment and ./.env.");
+  serve->add_option("--env-file", env_file, "read settings from this file instead of ./.env");
+  serve->footer(VariablesHelp());
+  auto* demo = app.add_subcommand(
+      "demo", "Run the gateway on an embedded Kafka (librdkafka mock cluster) with a producer of realistic "
+              "payment/guest/reservation records, and print the test page's URL.");
+  double rate = 30;
+  int orgs = 5;
+  demo->add_option("--rate", rate, "records per second per topic")->check(CLI::Range(0.1, 100000.0));
+  demo->add_option("--organizations", orgs, "number of organizations (ids 1..N)")->check(CLI::Range(1, 100000));
+  demo->footer("PORT (default 5000), LOG_LEVEL and the other serve settings apply; Kafka settings are ignored.");
+  CLI11_PARSE(app, argc, argv);
+
+  if (*serve) return RunGateway(LoadOrExit(ReadEnvironment(env_file), /*require_kafka=*/true));
+
+  // demo
+  Environment env = ReadEnvironment("");
+  Settings probe = LoadOrExit(env, false);
+  rte::app::DemoOptions opts;
+  opts.records_per_second = rate;
+  opts.organizations = orgs;
+  for (const auto& ch : probe.channels) {
+    if (ch.name == "payment") opts.payment_topic = ch.topic;
+    if (ch.name == "guest") opts.guest_topic = ch.topic;
+    if (ch.name == "reservation") opts.reservation_topic = ch.topic;
+  }
+  rte::app::Demo cluster(opts);
+  auto bootstrap = cluster.StartCluster();
+  if (!bootstrap) {
+    std::fprintf(stderr, "realtime-events demo: %s\n", bootstrap.error().message.c_str());
+    return 1;
+  }
+  env.Set("KAFKA_BOOTSTRAP_SERVER", *bootstrap);
+  env.Set("KAFKA_SECURITY_PROTOCOL", "");
+  env.Set("KAFKA_SASL_MECHANISMS", "");
+  env.Set("KAFKA_CONFIG", "");
+  auto settings = rte::config::LoadSettings(env, true);
+  if (!settings) {
+    std::fprintf(stderr, "realtime-events demo: configuration error: %s\n", settings.error().message.c_str());
+    return 2;
+  }
+  spdlog::info("demo: embedded Kafka at {}; producing {} records/s per topic for organizations 1..{}", *bootstrap,
+               rate, orgs);
+  cluster.StartProducing();
+  int rc = RunGateway(std::move(*settings));
+  cluster.Stop();
+  return rc;
+}

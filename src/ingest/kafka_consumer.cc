@@ -1,0 +1,297 @@
+#include "ingest/kafka_consumer.h"
+
+#include <librdkafka/rdkafka.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <set>
+
+namespace rte::ingest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void LogCallback(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+  if (level <= 3) {
+    spdlog::error("kafka {}: {}", fac, buf);
+  } else if (level <= 4) {
+    spdlog::warn("kafka {}: {}", fac, buf);
+  } else if (level <= 6) {
+    spdlog::info("kafka {}: {}", fac, buf);
+  } else {
+    spdlog::debug("kafka {}: {}", fac, buf);
+  }
+}
+
+void ErrorCallback(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* stats = static_cast<metrics::IngestStats*>(opaque);
+  stats->consumer_errors.Add();
+  // Transport errors while a broker restarts are expected; librdkafka retries.
+  auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    spdlog::warn("kafka: {} ({})", reason, rd_kafka_err2name(code));
+  } else {
+    spdlog::error("kafka: {} ({})", reason, rd_kafka_err2name(code));
+  }
+}
+
+}  // namespace
+
+KafkaConsumer::KafkaConsumer(const config::Settings& settings, const routing::ChannelTable& channels,
+                             routing::InterestUpdates& interest_updates, routing::EventSink& sink,
+                             metrics::IngestStats& stats, FramedDecoder* framed)
+    : settings_(settings),
+      channels_(channels),
+      interest_updates_(interest_updates),
+      sink_(sink),
+      stats_(stats),
+      decoder_(framed),
+      router_(channels, decoder_, interest_, sink, stats) {}
+
+KafkaConsumer::~KafkaConsumer() { Stop(); }
+
+Status KafkaConsumer::Start() {
+  const auto& k = settings_.kafka;
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char err[512];
+  std::vector<std::tuple<std::string, std::string, std::string>> props = {
+      // (property, value, the setting it came from)
+      {"bootstrap.servers", k.bootstrap_servers, "KAFKA_BOOTSTRAP_SERVER"},
+      {"group.id", k.group_id, "KAFKA_GROUP_ID"},
+      {"session.timeout.ms", std::to_string(k.session_timeout_ms), "KAFKA_SESSION_TIMEOUT"},
+      {"enable.auto.commit", "false", ""},
+      {"enable.auto.offset.store", "false", ""},
+      {"enable.partition.eof", "false", ""},
+      {"allow.auto.create.topics", "false", ""},
+      {"fetch.wait.max.ms", "100", ""},
+      {"fetch.error.backoff.ms", "100", ""},
+      {"socket.nagle.disable", "true", ""},
+      {"queued.max.messages.kbytes", "32768", ""},
+      {"reconnect.backoff.max.ms", "2000", ""},
+      {"client.id", "realtime-events", ""},
+  };
+  if (!k.security_protocol.empty()) props.emplace_back("security.protocol", k.security_protocol, "KAFKA_SECURITY_PROTOCOL");
+  if (!k.sasl_mechanisms.empty()) props.emplace_back("sasl.mechanisms", k.sasl_mechanisms, "KAFKA_SASL_MECHANISMS");
+  if (!k.sasl_username.empty()) props.emplace_back("sasl.username", k.sasl_username, "KAFKA_SASL_USERNAME");
+  if (!k.sasl_password.empty()) props.emplace_back("sasl.password", k.sasl_password, "KAFKA_SASL_PASSWORD");
+  for (const auto& [name, value] : k.extra) props.emplace_back(name, value, "KAFKA_CONFIG");
+  for (const auto& [name, value, origin] : props) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return MakeError(Errc::kInvalidArgument,
+                       (origin.empty() ? std::string("librdkafka") : origin) + ": " + name + ": " + err);
+    }
+  }
+  rd_kafka_conf_set_log_cb(conf, LogCallback);
+  rd_kafka_conf_set_error_cb(conf, ErrorCallback);
+  rd_kafka_conf_set_opaque(conf, &stats_);
+  rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+  if (!rk_) {
+    rd_kafka_conf_destroy(conf);
+    return MakeError(Errc::kInvalidArgument, std::string("kafka client: ") + err);
+  }
+  rd_kafka_poll_set_consumer(rk_);
+  queue_ = rd_kafka_queue_get_consumer(rk_);
+  stop_ = false;
+  thread_ = std::thread([this] { Run(); });
+  return {};
+}
+
+void KafkaConsumer::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (queue_) {
+    rd_kafka_queue_destroy(queue_);
+    queue_ = nullptr;
+  }
+  if (rk_) {
+    // No group membership to leave; skip consumer close (it can hang in
+    // librdkafka 2.0.x when a partition was lost).
+    rd_kafka_destroy_flags(rk_, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    rk_ = nullptr;
+  }
+}
+
+void KafkaConsumer::SchemaReady(int32_t) { schema_ready_.store(true, std::memory_order_release); }
+
+bool KafkaConsumer::RefreshAssignment() {
+  stats_.metadata_refreshes.Add();
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk_, 1, nullptr, &md, 3000);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::warn("kafka metadata: {}", rd_kafka_err2str(e));
+    return false;
+  }
+  std::set<std::string> wanted(channels_.topics().begin(), channels_.topics().end());
+  rd_kafka_topic_partition_list_t* add = rd_kafka_topic_partition_list_new(16);
+  std::set<std::string> seen;
+  for (int t = 0; t < md->topic_cnt; ++t) {
+    const auto& topic = md->topics[t];
+    if (!wanted.count(topic.topic) || topic.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    seen.insert(topic.topic);
+    for (int p = 0; p < topic.partition_cnt; ++p) {
+      auto key = std::make_pair(std::string(topic.topic), topic.partitions[p].id);
+      if (assigned_.count(key)) continue;
+      auto* tp = rd_kafka_topic_partition_list_add(add, topic.topic, topic.partitions[p].id);
+      if (initial_done_) {
+        tp->offset = RD_KAFKA_OFFSET_BEGINNING;  // appeared after start: all of it is new
+      } else {
+        switch (settings_.kafka.start) {
+          case config::StartPosition::kBeginning:
+            tp->offset = RD_KAFKA_OFFSET_BEGINNING;
+            break;
+          case config::StartPosition::kTimestamp:
+            tp->offset = settings_.kafka.start_timestamp_ms;
+            break;
+          case config::StartPosition::kEnd: {
+            // Resolve the end now, so that "ready" means every record
+            // produced from here on will be delivered.
+            int64_t lo = 0, hi = 0;
+            if (rd_kafka_query_watermark_offsets(rk_, topic.topic, topic.partitions[p].id, &lo, &hi, 5000) ==
+                RD_KAFKA_RESP_ERR_NO_ERROR) {
+              tp->offset = hi;
+            } else {
+              tp->offset = RD_KAFKA_OFFSET_END;
+            }
+            break;
+          }
+        }
+      }
+    }
+  }
+  rd_kafka_metadata_destroy(md);
+  if (!initial_done_ && settings_.kafka.start == config::StartPosition::kTimestamp && add->cnt > 0) {
+    if (rd_kafka_offsets_for_times(rk_, add, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      spdlog::warn("kafka: offsets_for_times failed; starting those partitions at the end");
+      for (int i = 0; i < add->cnt; ++i) add->elems[i].offset = RD_KAFKA_OFFSET_END;
+    }
+    for (int i = 0; i < add->cnt; ++i) {
+      if (add->elems[i].offset < 0) add->elems[i].offset = RD_KAFKA_OFFSET_END;  // no record that late
+    }
+  }
+  for (const auto& t : wanted) {
+    if (!seen.count(t) && !initial_done_) spdlog::warn("kafka: topic \"{}\" does not exist (yet); will pick it up when it does", t);
+  }
+  if (add->cnt > 0) {
+    rd_kafka_error_t* err = rd_kafka_incremental_assign(rk_, add);
+    if (err) {
+      spdlog::error("kafka assign: {}", rd_kafka_error_string(err));
+      rd_kafka_error_destroy(err);
+      rd_kafka_topic_partition_list_destroy(add);
+      return false;
+    }
+    for (int i = 0; i < add->cnt; ++i) {
+      assigned_[{add->elems[i].topic, add->elems[i].partition}] = true;
+      spdlog::info("kafka: reading {}[{}] from {}", add->elems[i].topic, add->elems[i].partition,
+                   add->elems[i].offset == RD_KAFKA_OFFSET_BEGINNING ? std::string("the beginning")
+                   : add->elems[i].offset == RD_KAFKA_OFFSET_END     ? std::string("the end")
+                                                                       : std::to_string(add->elems[i].offset));
+    }
+    stats_.partitions_assigned.Add(static_cast<uint64_t>(add->cnt));
+    stats_.assigned_partitions.Set(static_cast<int64_t>(assigned_.size()));
+  }
+  rd_kafka_topic_partition_list_destroy(add);
+  initial_done_ = true;
+  stats_.ready.Set(1);
+  return true;
+}
+
+void KafkaConsumer::ApplyInterestUpdates() {
+  interest_updates_.Drain(&updates_scratch_);
+  for (const auto& u : updates_scratch_) interest_.Apply(u);
+  interest_updates_.NotifyApplied(updates_scratch_);
+  stats_.interest_keys.Set(static_cast<int64_t>(interest_.size()));
+}
+
+void KafkaConsumer::HandleMessage(rd_kafka_message_t* msg) {
+  if (msg->err) {
+    if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      stats_.consumer_errors.Add();
+      spdlog::warn("kafka consume: {}", rd_kafka_message_errstr(msg));
+    }
+    return;
+  }
+  const char* topic = rd_kafka_topic_name(msg->rkt);
+  auto tp = std::make_pair(std::string(topic), msg->partition);
+  if (!parked_.empty() && parked_.count(tp)) return;  // refetched after the schema arrives
+  stats_.records_received.Add();
+  RecordView r;
+  r.topic = topic;
+  r.partition = msg->partition;
+  r.offset = msg->offset;
+  rd_kafka_timestamp_type_t tstype;
+  r.timestamp_ms = rd_kafka_message_timestamp(msg, &tstype);
+  r.has_key = msg->key != nullptr;
+  r.key = {static_cast<const uint8_t*>(msg->key), msg->key_len};
+  r.has_value = msg->payload != nullptr;
+  r.value = {static_cast<const uint8_t*>(msg->payload), msg->len};
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+    const char* name;
+    const void* val;
+    size_t size;
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      r.headers.emplace_back(name, std::span<const uint8_t>(static_cast<const uint8_t*>(val), val ? size : 0));
+    }
+  }
+  if (router_.Route(r) == RecordRouter::Outcome::kPending) {
+    // Park the partition at this record until its schema can be had; other
+    // partitions keep flowing.
+    stats_.records_parked.Add();
+    parked_[tp] = {msg->offset, router_.pending_schema_id()};
+    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, msg->partition);
+    rd_kafka_pause_partitions(rk_, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    spdlog::warn("kafka: {}[{}] parked at offset {} until schema {} is available", topic, msg->partition,
+                 msg->offset, router_.pending_schema_id());
+  }
+}
+
+void KafkaConsumer::RetryParked() {
+  if (parked_.empty()) return;
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(static_cast<int>(parked_.size()));
+  for (const auto& [tp, parked] : parked_) {
+    rd_kafka_topic_partition_list_add(l, tp.first.c_str(), tp.second)->offset = parked.offset;
+  }
+  parked_.clear();
+  // Seek back to the parked record, then resume; async seek (timeout 0).
+  if (rd_kafka_error_t* err = rd_kafka_seek_partitions(rk_, l, 0)) {
+    spdlog::error("kafka seek: {}", rd_kafka_error_string(err));
+    rd_kafka_error_destroy(err);
+  }
+  rd_kafka_resume_partitions(rk_, l);
+  rd_kafka_topic_partition_list_destroy(l);
+}
+
+void KafkaConsumer::Run() {
+  constexpr size_t kBatch = 1024;
+  std::vector<rd_kafka_message_t*> batch(kBatch);
+  const auto refresh_every = std::chrono::milliseconds(settings_.kafka.metadata_refresh_ms);
+  auto next_refresh = Clock::now();
+  auto next_parked_retry = Clock::now() + std::chrono::seconds(5);
+  while (!stop_.load(std::memory_order_relaxed)) {
+    auto now = Clock::now();
+    if (now >= next_refresh) {
+      bool ok = RefreshAssignment();
+      next_refresh = now + (ok ? refresh_every : std::min(refresh_every, std::chrono::milliseconds(1000)));
+    }
+    if (schema_ready_.exchange(false, std::memory_order_acq_rel) || (now >= next_parked_retry && !parked_.empty())) {
+      RetryParked();
+      next_parked_retry = now + std::chrono::seconds(5);
+    }
+    ApplyInterestUpdates();
+    ssize_t n = rd_kafka_consume_batch_queue(queue_, 50, batch.data(), kBatch);
+    if (n < 0) {
+      spdlog::warn("kafka consume: {}", rd_kafka_err2str(rd_kafka_last_error()));
+      continue;
+    }
+    for (ssize_t i = 0; i < n; ++i) {
+      HandleMessage(batch[i]);
+      rd_kafka_message_destroy(batch[i]);
+    }
+    if (n > 0) sink_.Flush();
+  }
+}
+
+}  // namespace rte::ingest

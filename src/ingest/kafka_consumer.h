@@ -1,0 +1,89 @@
+// KafkaConsumer: the ingest thread. Every gateway instance reads every
+// partition of every configured topic itself: partitions are assigned
+// explicitly (no consumer-group membership, no commits), starting at the end
+// (or beginning, or a timestamp), and partitions that appear later are found
+// by a periodic metadata refresh and read from their beginning. Records go
+// through the RecordRouter; interest updates from workers are applied between
+// batches. librdkafka reconnects by itself across broker restarts.
+// Thread: Start/Stop from the main thread; everything else runs on the one
+// ingest thread this class owns.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/result.h"
+#include "config/settings.h"
+#include "ingest/payload_decoder.h"
+#include "ingest/record_router.h"
+#include "metrics/stats.h"
+#include "routing/channel_table.h"
+#include "routing/event.h"
+#include "routing/interest.h"
+
+struct rd_kafka_s;
+struct rd_kafka_queue_s;
+struct rd_kafka_message_s;
+
+namespace rte::ingest {
+
+class KafkaConsumer {
+ public:
+  KafkaConsumer(const config::Settings& settings, const routing::ChannelTable& channels,
+                routing::InterestUpdates& interest_updates, routing::EventSink& sink,
+                metrics::IngestStats& stats, FramedDecoder* framed);
+  ~KafkaConsumer();
+  KafkaConsumer(const KafkaConsumer&) = delete;
+  KafkaConsumer& operator=(const KafkaConsumer&) = delete;
+
+  // Creates the librdkafka client (a bad property fails here, named) and
+  // starts the ingest thread. Broker availability is not required.
+  Status Start();
+  // Stops the thread and destroys the client. Idempotent.
+  void Stop();
+
+  // Asks the ingest thread to retry records parked on `schema_id`.
+  // Thread: any.
+  void SchemaReady(int32_t schema_id);
+
+ private:
+  void Run();
+  // Looks for (new) partitions and assigns them. Returns false if the
+  // metadata could not be read.
+  bool RefreshAssignment();
+  void ApplyInterestUpdates();
+  void HandleMessage(rd_kafka_message_s* msg);
+  void RetryParked();
+
+  const config::Settings& settings_;
+  const routing::ChannelTable& channels_;
+  routing::InterestUpdates& interest_updates_;
+  routing::EventSink& sink_;
+  metrics::IngestStats& stats_;
+  PayloadDecoder decoder_;
+  routing::InterestTable interest_;  // ingest thread only
+  RecordRouter router_;
+  std::vector<routing::InterestUpdate> updates_scratch_;
+
+  rd_kafka_s* rk_ = nullptr;
+  rd_kafka_queue_s* queue_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  bool initial_done_ = false;  // ingest thread only
+  std::map<std::pair<std::string, int32_t>, bool> assigned_;  // ingest thread only
+
+  // Partitions paused on a missing schema: (topic, partition) -> offset to
+  // resume from, and the schema they wait for. Ingest thread only.
+  struct Parked {
+    int64_t offset;
+    int32_t schema_id;
+  };
+  std::map<std::pair<std::string, int32_t>, Parked> parked_;
+  std::atomic<bool> schema_ready_{false};
+};
+
+}  // namespace rte::ingest

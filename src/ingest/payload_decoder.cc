@@ -1,0 +1,84 @@
+#include "ingest/payload_decoder.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/string.hpp>
+
+#include "wire/ws_frame.h"
+
+namespace rte::ingest {
+namespace json = boost::json;
+
+std::string Base64Encode(std::span<const uint8_t> in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
+    out.push_back(kAlphabet[v >> 18]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(kAlphabet[(v >> 6) & 63]);
+    out.push_back(kAlphabet[v & 63]);
+  }
+  if (size_t rest = in.size() - i) {
+    uint32_t v = uint32_t{in[i]} << 16;
+    if (rest == 2) v |= uint32_t{in[i + 1]} << 8;
+    out.push_back(kAlphabet[v >> 18]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(rest == 2 ? kAlphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+namespace {
+
+std::string_view AsText(std::span<const uint8_t> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+bool TryJson(std::span<const uint8_t> bytes, json::value* out, std::string* why) {
+  json::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 64;
+  *out = json::parse(AsText(bytes), ec, {}, opts);
+  if (ec) {
+    if (why) *why = ec.message();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+DecodeResult PayloadDecoder::Decode(config::PayloadFormat format, std::span<const uint8_t> bytes, bool present) {
+  using config::PayloadFormat;
+  if (!present) return DecodeResult::Ok(nullptr);
+  switch (format) {
+    case PayloadFormat::kJson: {
+      json::value v;
+      std::string why;
+      if (!TryJson(bytes, &v, &why)) return DecodeResult::Fail("not valid JSON: " + why);
+      return DecodeResult::Ok(std::move(v));
+    }
+    case PayloadFormat::kString:
+      if (!wire::IsValidUtf8(AsText(bytes))) return DecodeResult::Fail("string is not valid UTF-8");
+      return DecodeResult::Ok(json::string(AsText(bytes)));
+    case PayloadFormat::kBytes:
+      return DecodeResult::Ok(json::string(Base64Encode(bytes)));
+    case PayloadFormat::kAvro:
+      if (!framed_) return DecodeResult::Fail("avro needs a schema registry");
+      if (bytes.empty() || bytes[0] != 0) return DecodeResult::Fail("not Confluent-framed (no magic byte 0)");
+      return framed_->Decode(bytes);
+    case PayloadFormat::kAuto: {
+      if (framed_ && bytes.size() >= 5 && bytes[0] == 0) return framed_->Decode(bytes);
+      json::value v;
+      if (TryJson(bytes, &v, nullptr)) return DecodeResult::Ok(std::move(v));
+      if (wire::IsValidUtf8(AsText(bytes))) return DecodeResult::Ok(json::string(AsText(bytes)));
+      return DecodeResult::Ok(json::string(Base64Encode(bytes)));
+    }
+  }
+  return DecodeResult::Fail("unknown format");
+}
+
+}  // namespace rte::ingest

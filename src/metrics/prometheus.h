@@ -1,0 +1,24 @@
+// PrometheusText: builds the text exposition format (version 0.0.4).
+// Thread: a local value; not shared.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace rte::metrics {
+
+class PrometheusText {
+ public:
+  // Writes HELP/TYPE lines once per metric name, then the sample.
+  void Counter(std::string_view name, std::string_view help, uint64_t value, std::string_view labels = {});
+  void Gauge(std::string_view name, std::string_view help, double value, std::string_view labels = {});
+  const std::string& text() const { return out_; }
+
+ private:
+  void Header(std::string_view name, std::string_view help, std::string_view type);
+  std::string out_;
+  std::string last_name_;
+};
+
+}  // namespace rte::metrics

@@ -1,0 +1,216 @@
+#include "server/gateway.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "metrics/prometheus.h"
+
+namespace rte::server {
+
+std::string_view EmbeddedIndexHtml();  // generated from web/index.html
+
+void Dispatcher::Deliver(uint64_t workers, routing::EventPtr event) {
+  while (workers) {
+    int w = __builtin_ctzll(workers);
+    workers &= workers - 1;
+    if (static_cast<size_t>(w) < pending_.size()) pending_[w].push_back(event);
+  }
+}
+
+void Dispatcher::Flush() {
+  for (size_t w = 0; w < pending_.size(); ++w) {
+    if (pending_[w].empty()) continue;
+    std::vector<routing::EventPtr> batch;
+    batch.swap(pending_[w]);
+    pending_[w].reserve(batch.size());
+    workers_[w]->PostEvents(std::move(batch));
+  }
+}
+
+session::SessionOptions MakeSessionOptions(const config::Settings& s) {
+  session::SessionOptions o;
+  o.ping_interval = std::chrono::seconds(s.server.ping_interval_s);
+  o.idle_timeout = std::chrono::seconds(s.EffectiveIdleTimeoutS());
+  o.write_timeout = std::chrono::seconds(s.server.heart_beat_interval_s);
+  o.max_message_bytes = s.server.max_frame_bytes;
+  o.send_queue_bytes = s.server.send_queue_bytes;
+  o.max_subscriptions = s.server.max_subscriptions;
+  return o;
+}
+
+namespace {
+std::vector<Worker*> Raw(const std::vector<std::unique_ptr<Worker>>& ws) {
+  std::vector<Worker*> out;
+  for (const auto& w : ws) out.push_back(w.get());
+  return out;
+}
+}  // namespace
+
+Gateway::Gateway(config::Settings settings, ingest::FramedDecoder* framed)
+    : settings_(std::move(settings)),
+      channels_(settings_.channels),
+      workers_([this] {
+        std::vector<std::unique_ptr<Worker>> ws;
+        const int n = std::min(settings_.server.workers, routing::kMaxWorkers);
+        for (int i = 0; i < n; ++i) {
+          ws.push_back(std::make_unique<Worker>(i, channels_, MakeSessionOptions(settings_), interest_updates_, *this));
+        }
+        return ws;
+      }()),
+      dispatcher_(std::make_unique<Dispatcher>(Raw(workers_))),
+      consumer_(settings_, channels_, interest_updates_, *dispatcher_, ingest_stats_, framed) {
+  interest_updates_.SetAppliedCallback([this](int worker, uint64_t seq) {
+    if (static_cast<size_t>(worker) < workers_.size()) workers_[worker]->OnInterestApplied(seq);
+  });
+  if (!settings_.server.web_root.empty()) {
+    std::ifstream in(settings_.server.web_root + "/index.html");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    index_html_ = ss.str();
+    if (index_html_.empty()) spdlog::warn("WEB_ROOT: {}/index.html not found; using the built-in page", settings_.server.web_root);
+  }
+  if (index_html_.empty()) index_html_ = std::string(EmbeddedIndexHtml());
+}
+
+Gateway::~Gateway() { Stop(); }
+
+Result<uint16_t> Gateway::Start() {
+  uint16_t port = settings_.server.port;
+  for (auto& w : workers_) {
+    auto bound = w->Listen(settings_.server.bind_address, port);
+    if (!bound) return bound.error();
+    port = *bound;  // with PORT=0 the first worker picks, the others share it
+  }
+  if (Status s = consumer_.Start(); !s) return s.error();
+  for (auto& w : workers_) w->Start();
+  started_ = true;
+  return port;
+}
+
+void Gateway::Stop() {
+  if (!started_ || stopped_) return;
+  stopped_ = true;
+  // Phase 1: stop input. Phase 2: close sessions and drain the loops.
+  consumer_.Stop();
+  for (auto& w : workers_) w->Stop();
+  for (auto& w : workers_) w->Join();
+}
+
+void Gateway::RunUntilSignal() {
+  boost::asio::io_context ioc;
+  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([](const boost::system::error_code&, int sig) {
+    spdlog::info("signal {}: shutting down", sig);
+  });
+  ioc.run();
+  Stop();
+}
+
+bool Gateway::Ready() const { return ingest_stats_.ready.Get() == 1; }
+
+std::string Gateway::MetricsText() const {
+  metrics::PrometheusText p;
+  const auto& i = ingest_stats_;
+  p.Counter("rte_records_received_total", "Kafka records polled", i.records_received.Get());
+  p.Counter("rte_records_skipped_total", "records with no subscriber for their tenant (value not decoded)", i.records_skipped.Get());
+  p.Counter("rte_records_routed_total", "records rendered and handed to workers", i.records_routed.Get());
+  p.Counter("rte_record_errors_total", "records rejected", i.key_errors.Get(), "part=\"key\"");
+  p.Counter("rte_record_errors_total", "records rejected", i.value_errors.Get(), "part=\"value\"");
+  p.Counter("rte_records_parked_total", "records parked waiting for a schema", i.records_parked.Get());
+  p.Counter("rte_kafka_errors_total", "librdkafka errors", i.consumer_errors.Get());
+  p.Gauge("rte_kafka_assigned_partitions", "partitions this instance reads", static_cast<double>(i.assigned_partitions.Get()));
+  p.Gauge("rte_interest_keys", "(channel, tenant) pairs with subscribers", static_cast<double>(i.interest_keys.Get()));
+  p.Gauge("rte_ready", "1 when Kafka partitions are assigned", static_cast<double>(i.ready.Get()));
+  struct Field {
+    const char* name;
+    const char* help;
+    const metrics::Counter metrics::WorkerStats::*counter;
+  };
+  static const Field kCounters[] = {
+      {"rte_connections_opened_total", "WebSocket connections opened", &metrics::WorkerStats::connections_opened},
+      {"rte_connections_closed_total", "WebSocket connections closed", &metrics::WorkerStats::connections_closed},
+      {"rte_deliveries_total", "event messages queued to clients", &metrics::WorkerStats::deliveries},
+      {"rte_sent_bytes_total", "bytes queued to clients", &metrics::WorkerStats::bytes_queued},
+      {"rte_writes_total", "gather writes to sockets", &metrics::WorkerStats::writes},
+      {"rte_commands_total", "client commands", &metrics::WorkerStats::commands},
+      {"rte_bad_commands_total", "client commands answered with an error", &metrics::WorkerStats::bad_commands},
+      {"rte_bad_frames_total", "protocol violations, oversized or binary frames", &metrics::WorkerStats::bad_frames},
+      {"rte_slow_consumer_closes_total", "clients closed for exceeding the send queue", &metrics::WorkerStats::slow_consumer_closes},
+      {"rte_idle_closes_total", "clients closed for idleness", &metrics::WorkerStats::idle_closes},
+      {"rte_write_timeouts_total", "clients dropped for a stalled write", &metrics::WorkerStats::write_timeouts},
+      {"rte_http_requests_total", "HTTP requests", &metrics::WorkerStats::http_requests},
+      {"rte_rejected_upgrades_total", "WebSocket upgrades refused or closed at once", &metrics::WorkerStats::rejected_upgrades},
+  };
+  for (const auto& f : kCounters) {
+    for (const auto& w : workers_) {
+      p.Counter(f.name, f.help, (w->worker_stats().*f.counter).Get(), "worker=\"" + std::to_string(w->index()) + "\"");
+    }
+  }
+  for (const auto& w : workers_) {
+    p.Gauge("rte_connections", "open WebSocket connections", static_cast<double>(w->worker_stats().connections.Get()),
+            "worker=\"" + std::to_string(w->index()) + "\"");
+  }
+  for (const auto& w : workers_) {
+    p.Gauge("rte_subscriptions", "active subscriptions", static_cast<double>(w->worker_stats().subscriptions.Get()),
+            "worker=\"" + std::to_string(w->index()) + "\"");
+  }
+  return p.text();
+}
+
+std::string Gateway::StatsJson() const {
+  boost::json::object o;
+  const auto& i = ingest_stats_;
+  o["ready"] = Ready();
+  o["records_received"] = i.records_received.Get();
+  o["records_skipped"] = i.records_skipped.Get();
+  o["records_routed"] = i.records_routed.Get();
+  o["key_errors"] = i.key_errors.Get();
+  o["value_errors"] = i.value_errors.Get();
+  o["decode_errors"] = i.key_errors.Get() + i.value_errors.Get();
+  o["records_parked"] = i.records_parked.Get();
+  o["kafka_errors"] = i.consumer_errors.Get();
+  o["assigned_partitions"] = i.assigned_partitions.Get();
+  int64_t connections = 0, subscriptions = 0;
+  uint64_t sums[12] = {};
+  for (const auto& w : workers_) {
+    const auto& s = w->worker_stats();
+    connections += s.connections.Get();
+    subscriptions += s.subscriptions.Get();
+    const uint64_t vals[12] = {s.deliveries.Get(),   s.bad_frames.Get(),        s.bad_commands.Get(),
+                               s.idle_closes.Get(),  s.slow_consumer_closes.Get(), s.write_timeouts.Get(),
+                               s.connections_opened.Get(), s.connections_closed.Get(), s.commands.Get(),
+                               s.writes.Get(),       s.bytes_queued.Get(),      s.rejected_upgrades.Get()};
+    for (int k = 0; k < 12; ++k) sums[k] += vals[k];
+  }
+  o["connections"] = connections;
+  o["subscriptions"] = subscriptions;
+  const char* names[12] = {"deliveries", "bad_frames", "bad_commands", "idle_closes", "slow_consumer_closes",
+                           "write_timeouts", "connections_opened", "connections_closed", "commands", "writes",
+                           "bytes_sent", "rejected_upgrades"};
+  for (int k = 0; k < 12; ++k) o[names[k]] = sums[k];
+  o["workers"] = workers_.size();
+  return boost::json::serialize(o);
+}
+
+std::string Gateway::ChannelsJson() const {
+  boost::json::array arr;
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    const auto& ch = channels_.Get(static_cast<routing::ChannelId>(i));
+    arr.push_back(boost::json::object{{"name", ch.name},
+                                      {"topic", ch.topic},
+                                      {"key_format", config::PayloadFormatName(ch.key_format)},
+                                      {"value_format", config::PayloadFormatName(ch.value_format)},
+                                      {"tenant_field", ch.tenant_field.text},
+                                      {"property_field", ch.property_field ? ch.property_field->text : ""}});
+  }
+  return boost::json::serialize(boost::json::object{{"channels", std::move(arr)}});
+}
+
+std::string Gateway::IndexHtml() const { return index_html_; }
+
+}  // namespace rte::server

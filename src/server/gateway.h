@@ -1,0 +1,79 @@
+// Gateway: the whole server. Wires the ingest thread (Kafka consumer), the
+// workers (sessions, indexes, HTTP), and the dispatcher between them; serves
+// the HTTP API; runs until a signal; shuts down in two phases (stop input:
+// listeners and Kafka; then close sessions and wait for the loops).
+// Owner: main. Thread: constructed, started and stopped on the main thread;
+// the HttpApi methods are called from worker threads.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/settings.h"
+#include "ingest/kafka_consumer.h"
+#include "ingest/payload_decoder.h"
+#include "metrics/stats.h"
+#include "routing/channel_table.h"
+#include "routing/event.h"
+#include "routing/interest.h"
+#include "server/http_api.h"
+#include "server/worker.h"
+
+namespace rte::server {
+
+// Routes events from the ingest thread to workers, one post per worker per batch.
+// Thread: ingest thread only.
+class Dispatcher final : public routing::EventSink {
+ public:
+  explicit Dispatcher(std::vector<Worker*> workers) : workers_(std::move(workers)), pending_(workers_.size()) {}
+  void Deliver(uint64_t workers, routing::EventPtr event) override;
+  void Flush() override;
+
+ private:
+  std::vector<Worker*> workers_;
+  std::vector<std::vector<routing::EventPtr>> pending_;
+};
+
+class Gateway final : public HttpApi {
+ public:
+  // `framed` decodes Confluent-framed payloads (may be null); must outlive this.
+  Gateway(config::Settings settings, ingest::FramedDecoder* framed);
+  ~Gateway() override;
+
+  // Binds the listeners and starts every thread. Returns the bound port.
+  Result<uint16_t> Start();
+  // Stops everything (idempotent). Thread: main.
+  void Stop();
+  // Blocks until SIGINT/SIGTERM, then stops.
+  void RunUntilSignal();
+
+  // Test hook for schema availability (from the registry client's thread).
+  void SchemaReady(int32_t id) { consumer_.SchemaReady(id); }
+
+  // HttpApi
+  bool Ready() const override;
+  std::string MetricsText() const override;
+  std::string StatsJson() const override;
+  std::string ChannelsJson() const override;
+  std::string IndexHtml() const override;
+
+  metrics::IngestStats& ingest_stats() { return ingest_stats_; }
+
+ private:
+  config::Settings settings_;
+  routing::ChannelTable channels_;
+  routing::InterestUpdates interest_updates_;
+  metrics::IngestStats ingest_stats_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  ingest::KafkaConsumer consumer_;
+  std::string index_html_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+session::SessionOptions MakeSessionOptions(const config::Settings& s);
+
+}  // namespace rte::server

@@ -1,0 +1,163 @@
+#include "server/worker.h"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/socket.h>
+
+#include "server/http_connection.h"
+
+namespace rte::server {
+namespace asio = boost::asio;
+using session::WsSession;
+
+namespace {
+constexpr auto kTickInterval = std::chrono::milliseconds(250);
+}
+
+Worker::Worker(int index, const routing::ChannelTable& channels, const session::SessionOptions& options,
+               routing::InterestUpdates& interest, HttpApi& api)
+    : index_(index), channels_(channels), options_(options), interest_(interest), api_(api) {}
+
+Worker::~Worker() {
+  Stop();
+  Join();
+}
+
+Result<uint16_t> Worker::Listen(const std::string& address, uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(address, ec);
+  if (ec) return MakeError(Errc::kInvalidArgument, "BIND_ADDRESS=\"" + address + "\" is not an IP address");
+  asio::ip::tcp::endpoint ep(addr, port);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    int one = 1;
+    if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      ec = boost::system::error_code(errno, boost::system::system_category());
+    }
+  }
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return MakeError(Errc::kUnavailable,
+                     "cannot listen on " + address + ":" + std::to_string(port) + " (PORT/BIND_ADDRESS): " + ec.message());
+  }
+  return acceptor_.local_endpoint().port();
+}
+
+void Worker::Start() {
+  DoAccept();
+  DoTick();
+  thread_ = std::thread([this] {
+    ioc_.run();
+  });
+}
+
+void Worker::Stop() {
+  asio::post(ioc_, [this] {
+    if (stopping_) return;
+    stopping_ = true;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    for (auto& [ptr, s] : sessions_) s->Close(wire::kCloseGoingAway, "server shutting down");
+    // Give close frames a moment, then stop the loop.
+    auto timer = std::make_shared<asio::steady_timer>(ioc_, std::chrono::milliseconds(500));
+    timer->async_wait([this, timer](const boost::system::error_code&) { ioc_.stop(); });
+  });
+}
+
+void Worker::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::DoAccept() {
+  acceptor_.async_accept(ioc_, [this](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopping_) return;
+      spdlog::warn("accept: {}", ec.message());  // e.g. out of file descriptors
+    } else {
+      std::make_shared<HttpConnection>(std::move(socket), *this, api_)->Start();
+    }
+    if (!stopping_) DoAccept();
+  });
+}
+
+void Worker::DoTick() {
+  tick_timer_.expires_after(kTickInterval);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    const auto now = session::Clock::now();
+    ticking_ = true;
+    for (auto& [ptr, s] : sessions_) s->Tick(now);
+    ticking_ = false;
+    for (WsSession* s : dead_) sessions_.erase(s);
+    dead_.clear();
+    DoTick();
+  });
+}
+
+void Worker::AddSession(std::shared_ptr<WsSession> s) {
+  WsSession* raw = s.get();
+  sessions_.emplace(raw, std::move(s));
+}
+
+void Worker::OnSessionClosed(WsSession* s) {
+  if (ticking_) {
+    dead_.push_back(s);
+  } else {
+    sessions_.erase(s);
+  }
+}
+
+bool Worker::Subscribe(const std::shared_ptr<WsSession>& s, const routing::SubscriptionKey& key,
+                       session::SharedFrame ack) {
+  auto change = index_by_key_.Add(key, s.get());
+  stats_.subscriptions.Set(static_cast<int64_t>(index_by_key_.size()));
+  if (change.tenant_transition) {
+    last_pushed_seq_ = interest_.Push({key.tenant_key(), index_, true, 0});
+  }
+  if (ack) {
+    if (applied_seq_ >= last_pushed_seq_) {
+      s->SendFrame(std::move(ack));
+    } else {
+      pending_acks_.emplace(last_pushed_seq_, std::make_pair(s, std::move(ack)));
+    }
+  }
+  return change.added;
+}
+
+void Worker::Unsubscribe(WsSession* s, const routing::SubscriptionKey& key) {
+  auto change = index_by_key_.Remove(key, s);
+  stats_.subscriptions.Set(static_cast<int64_t>(index_by_key_.size()));
+  if (change.tenant_transition) {
+    last_pushed_seq_ = interest_.Push({key.tenant_key(), index_, false, 0});
+  }
+}
+
+void Worker::OnInterestApplied(uint64_t seq) {
+  asio::post(ioc_, [this, seq] {
+    applied_seq_ = std::max(applied_seq_, seq);
+    while (!pending_acks_.empty() && pending_acks_.begin()->first <= applied_seq_) {
+      auto node = pending_acks_.extract(pending_acks_.begin());
+      auto& [session, ack] = node.mapped();
+      if (!session->closed()) session->SendFrame(std::move(ack));
+    }
+  });
+}
+
+void Worker::PostEvents(std::vector<routing::EventPtr> events) {
+  asio::post(ioc_, [this, events = std::move(events)] { Fanout(events); });
+}
+
+void Worker::Fanout(const std::vector<routing::EventPtr>& events) {
+  stats_.events_in.Add(events.size());
+  for (const auto& ev : events) {
+    // One shared buffer per event; every session queues the same bytes.
+    session::SharedFrame frame(ev, &ev->frame);
+    index_by_key_.ForEachMatch(ev->channel, ev->tenant, ev->property,
+                               [&](WsSession* s) { s->Deliver(frame); });
+  }
+}
+
+}  // namespace rte::server

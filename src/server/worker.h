@@ -1,0 +1,100 @@
+// Worker: one event loop on its own thread. Owns the sessions it accepted,
+// their subscription index, and its statistics; accepts connections on its
+// own SO_REUSEPORT listening socket; fans each event posted by the ingest
+// thread out to its matching sessions through its index.
+// Thread: Start/Stop/Join from the main thread; PostEvents and
+// OnInterestApplied from any thread (they post to the loop); everything else
+// runs on the worker's thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <map>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "metrics/stats.h"
+#include "routing/event.h"
+#include "routing/interest.h"
+#include "routing/subscription_index.h"
+#include "session/session_host.h"
+#include "session/ws_session.h"
+
+namespace rte::server {
+
+class HttpApi;
+
+class Worker final : public session::SessionHost {
+ public:
+  Worker(int index, const routing::ChannelTable& channels, const session::SessionOptions& options,
+         routing::InterestUpdates& interest, HttpApi& api);
+  ~Worker() override;
+
+  // Opens this worker's listening socket (SO_REUSEPORT). Returns the bound port.
+  Result<uint16_t> Listen(const std::string& address, uint16_t port);
+  void Start();
+  // Stops accepting, closes every session with 1001 and stops the loop after
+  // a short grace. Thread: any.
+  void Stop();
+  void Join();
+
+  // Thread: any (ingest thread). Posts a batch for fan-out.
+  void PostEvents(std::vector<routing::EventPtr> events);
+  // Thread: any (ingest thread).
+  void OnInterestApplied(uint64_t seq);
+
+  int index() const { return index_; }
+  boost::asio::io_context& io() { return ioc_; }
+  const metrics::WorkerStats& worker_stats() const { return stats_; }
+
+  // Takes a freshly upgraded connection (worker thread).
+  void AddSession(std::shared_ptr<session::WsSession> session);
+
+  // SessionHost
+  const routing::ChannelTable& channels() const override { return channels_; }
+  const session::SessionOptions& options() const override { return options_; }
+  metrics::WorkerStats& stats() override { return stats_; }
+  std::span<char> read_buffer() override { return read_buffer_; }
+  bool Subscribe(const std::shared_ptr<session::WsSession>& s, const routing::SubscriptionKey& key,
+                 session::SharedFrame ack) override;
+  void Unsubscribe(session::WsSession* s, const routing::SubscriptionKey& key) override;
+  void OnSessionClosed(session::WsSession* s) override;
+
+ private:
+  void DoAccept();
+  void DoTick();
+  void Fanout(const std::vector<routing::EventPtr>& events);
+
+  const int index_;
+  const routing::ChannelTable& channels_;
+  const session::SessionOptions options_;
+  routing::InterestUpdates& interest_;
+  HttpApi& api_;
+  metrics::WorkerStats stats_;
+
+  boost::asio::io_context ioc_{1};
+  boost::asio::ip::tcp::acceptor acceptor_{ioc_};
+  boost::asio::steady_timer tick_timer_{ioc_};
+  std::thread thread_;
+  bool stopping_ = false;
+
+  routing::SubscriptionIndex<session::WsSession> index_by_key_;
+  std::unordered_map<session::WsSession*, std::shared_ptr<session::WsSession>> sessions_;
+  std::vector<session::WsSession*> dead_;  // closed during a tick; erased after it
+  bool ticking_ = false;
+
+  // Subscribe acks waiting for the ingest thread to apply this worker's
+  // interest updates up to a sequence number.
+  uint64_t last_pushed_seq_ = 0;
+  uint64_t applied_seq_ = 0;
+  std::multimap<uint64_t, std::pair<std::shared_ptr<session::WsSession>, session::SharedFrame>> pending_acks_;
+
+  std::array<char, 64 * 1024> read_buffer_{};
+};
+
+}  // namespace rte::server

@@ -1,0 +1,50 @@
+// SessionHost: what a session needs from the worker that owns it
+// (subscriptions, shared read buffer, limits, stats). Implemented by
+// server::Worker; defined here so session does not depend on server.
+// Thread: every method is called on the owning worker's thread only.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "metrics/stats.h"
+#include "routing/channel_table.h"
+#include "routing/subscription_key.h"
+
+namespace rte::session {
+
+class WsSession;
+using SharedFrame = std::shared_ptr<const std::string>;
+using Clock = std::chrono::steady_clock;
+
+struct SessionOptions {
+  std::chrono::seconds ping_interval{20};
+  std::chrono::seconds idle_timeout{60};
+  std::chrono::seconds write_timeout{2};   // HEART_BEAT_INTERVAL
+  std::chrono::seconds close_grace{2};     // after our close frame
+  size_t max_message_bytes = 64 * 1024;
+  size_t send_queue_bytes = 1024 * 1024;
+  size_t max_subscriptions = 64;
+};
+
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+  virtual const routing::ChannelTable& channels() const = 0;
+  virtual const SessionOptions& options() const = 0;
+  virtual metrics::WorkerStats& stats() = 0;
+  // Scratch buffer for socket reads, shared by all sessions of the worker.
+  virtual std::span<char> read_buffer() = 0;
+  // Adds `session` to the index under `key`, then sends `ack` to it once the
+  // subscription is in effect (every record from then on will be delivered).
+  // Returns false if it was already subscribed (ack sent at once).
+  virtual bool Subscribe(const std::shared_ptr<WsSession>& session, const routing::SubscriptionKey& key,
+                         SharedFrame ack) = 0;
+  virtual void Unsubscribe(WsSession* session, const routing::SubscriptionKey& key) = 0;
+  // The session is gone: drop it from every index and from the worker.
+  virtual void OnSessionClosed(WsSession* session) = 0;
+};
+
+}  // namespace rte::session

@@ -1,0 +1,63 @@
+// The JSON protocol between clients and the gateway (docs/protocol.md):
+// parsing of client commands and rendering of server messages. Pure code.
+// Thread: free functions, no shared state.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace rte::wire {
+
+// Error codes of {"type":"error"} messages.
+inline constexpr std::string_view kErrBadRequest = "bad_request";
+inline constexpr std::string_view kErrUnknownChannel = "unknown_channel";
+inline constexpr std::string_view kErrForbidden = "forbidden";
+inline constexpr std::string_view kErrUnauthorized = "unauthorized";
+inline constexpr std::string_view kErrLimitExceeded = "limit_exceeded";
+inline constexpr std::string_view kErrInternal = "internal";
+
+struct Filter {
+  std::string organization_id;             // required
+  std::optional<std::string> property_id;  // absent: every property
+};
+
+struct ClientCommand {
+  enum class Type { kSubscribe, kUnsubscribe, kPing, kAuth };
+  Type type = Type::kPing;
+  std::string id;       // echoed in the reply; may be empty
+  std::string channel;  // subscribe / unsubscribe
+  Filter filter;
+  // subscribe: last offset seen per partition ("since").
+  std::vector<std::pair<int32_t, int64_t>> since;
+  std::string token;    // auth
+};
+
+struct CommandError {
+  std::string id;  // the command's id if it could be read
+  std::string message;
+};
+
+// Parses one text frame. Ids in filters are accepted as strings or integers
+// and kept as strings. Unknown fields are ignored; a wrong type is an error.
+// Returns the command or a bad_request error description.
+std::pair<std::optional<ClientCommand>, CommandError> ParseClientCommand(std::string_view text);
+
+// Server messages (JSON text, not framed).
+std::string RenderSubscribed(std::string_view id, std::string_view channel, bool recovered, int64_t replayed);
+std::string RenderUnsubscribed(std::string_view id, std::string_view channel);
+std::string RenderError(std::string_view id, std::string_view code, std::string_view message);
+inline std::string_view PingMessage() { return R"({"type":"ping"})"; }
+inline std::string_view PongMessage() { return R"({"type":"pong"})"; }
+
+// Appends `s` as a JSON string literal (quoted, escaped). `s` must be UTF-8.
+void AppendJsonString(std::string* out, std::string_view s);
+
+// The event message. key_json and value_json are JSON texts (already valid).
+void RenderEvent(std::string* out, std::string_view channel, std::string_view topic, int32_t partition,
+                 int64_t offset, int64_t timestamp_ms, std::string_view key_json, std::string_view value_json);
+
+}  // namespace rte::wire
