@@ -24,11 +24,26 @@ function fieldOf(ev, name) {
   return undefined;
 }
 
+// The events the page shows: the rows on screen (the list is virtual: only visible rows are in the
+// DOM), each checked against the channel it displays, plus every event the list keeps for scrolling.
 async function shownEvents(page) {
-  return page.$$eval('[data-testid="event-row"]', (rows) => rows.map((r) => {
-    const e = r._event || {};
-    return { rowChannel: r.dataset.channel, channel: e.channel, partition: e.partition, offset: e.offset, key: e.key, value: e.value };
-  }));
+  return page.evaluate(() => {
+    const rows = Array.from(document.querySelectorAll('[data-testid="event-row"]')).map((r) => {
+      const e = r._event || {};
+      return { rowChannel: r.dataset.channel, rowText: r.children[1].textContent, channel: e.channel,
+               partition: e.partition, offset: e.offset, key: e.key, value: e.value };
+    });
+    const kept = window.rteTestPage.events().map((e) => ({ rowChannel: e.channel, rowText: e.channel, ...e }));
+    return rows.concat(kept);
+  });
+}
+
+// Identifies the list's content: how many events it keeps and which is the newest.
+async function listSignature(page) {
+  return page.evaluate(() => {
+    const ev = window.rteTestPage.events();
+    return `${ev.length}:${ev.length ? `${ev[0].channel}/${ev[0].partition}/${ev[0].offset}` : ''}`;
+  });
 }
 
 async function count(page, channel) {
@@ -82,6 +97,7 @@ function assertEventsMatch(events, { org, channels, property }) {
     const where = `event ${ev.channel} ${ev.partition}/${ev.offset} key=${JSON.stringify(ev.key)} value=${JSON.stringify(ev.value)}`;
     assert.ok(channels.includes(ev.channel), `${where}: channel not chosen`);
     assert.equal(ev.rowChannel, ev.channel, `${where}: row shows another channel`);
+    assert.equal(ev.rowText, ev.channel, `${where}: row shows another channel`);
     assert.equal(fieldOf(ev, 'organization_id'), org, `${where}: other organization`);
     if (property !== undefined) assert.equal(fieldOf(ev, 'property_id'), property, `${where}: other property`);
   }
@@ -168,6 +184,32 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
     assertEventsMatch(await shownEvents(page), { org: kOrg, channels: kChosen });
   });
 
+  it('holds the list while paused and shows an event\'s JSON', async () => {
+    await page.click('[data-testid="pause-button"]');
+    const held = await listSignature(page);
+    const counted = await total(page);
+    // Rows are recycled as the list moves: pick one while the list is held.
+    const row = page.locator('[data-testid="event-row"]').nth(2);
+    const ev = await row.evaluate((r) => ({ channel: r._event.channel, partition: r._event.partition, offset: r._event.offset }));
+    await row.click();
+    const json = JSON.parse(await page.textContent('[data-testid="event-json"]'));
+    assert.equal(json.type, 'event');
+    assert.deepEqual([json.channel, json.partition, json.offset], [ev.channel, ev.partition, ev.offset]);
+    assert.equal(fieldOf(json, 'organization_id'), kOrg);
+    await page.click('#closeDetail');
+    assert.equal(await page.isHidden('[data-testid="event-detail"]'), true);
+
+    await page.waitForFunction((n) => window.rteTestPage.total() >= n, counted + 10, { timeout: kWaitMs, polling: 100 });
+    await page.waitForFunction(() => /[1-9][0-9]* new not shown/.test(
+      document.querySelector('[data-testid="paused-note"]').textContent), null, { timeout: kWaitMs });
+    assert.equal(await listSignature(page), held, 'the list moved while paused');
+    await page.click('[data-testid="pause-button"]');
+    await page.waitForFunction((h) => {
+      const ev = window.rteTestPage.events();
+      return `${ev.length}:${ev.length ? `${ev[0].channel}/${ev[0].partition}/${ev[0].offset}` : ''}` !== h;
+    }, held, { timeout: kWaitMs, polling: 100 });
+  });
+
   it('narrows to one property with the property filter', async () => {
     await disconnect(page);
     const property = [...propertiesSeen].sort()[0];
@@ -193,14 +235,14 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
       assert.equal(state, 'idle');
       assert.equal(await page.getAttribute('[data-testid="status"]', 'data-close-code'), '1000');
       const stoppedAt = await total(page);
-      const rowsAt = await page.$$eval('[data-testid="event-row"]', (r) => r.length);
+      const listAt = await listSignature(page);
 
       const witnessAt = await total(witness);
       await witness.waitForFunction((n) => Number(document.querySelector('[data-testid="total-count"]')
         .textContent.replace(/[^0-9]/g, '')) >= n, witnessAt + 20, { timeout: kWaitMs, polling: 100 });
 
       assert.equal(await total(page), stoppedAt, 'events counted after disconnect');
-      assert.equal(await page.$$eval('[data-testid="event-row"]', (r) => r.length), rowsAt);
+      assert.equal(await listSignature(page), listAt, 'the list changed after disconnect');
       assert.equal(await page.isEnabled('[data-testid="connect-button"]'), true);
     } finally {
       await witness.close();
