@@ -342,6 +342,8 @@ struct SchemaRegistryClient::Impl {
   void PublishReady(int32_t id, std::shared_ptr<const RegisteredSchema> schema) {
     std::function<void(int32_t)> callback;
     bool had_failed = false;
+    const SchemaType type = schema->type;
+    const size_t reference_count = schema->resolved_references.size();
     {
       std::lock_guard lock(mu);
       Entry& e = entries[id];
@@ -351,9 +353,6 @@ struct SchemaRegistryClient::Impl {
         --unresolved;
         ++cached;
       }
-      spdlog::log(had_failed ? spdlog::level::info : spdlog::level::debug,
-                  "schema registry: schema id {} resolved ({}, {} referenced schemas)", id,
-                  SchemaTypeName(schema->type), schema->resolved_references.size());
       e.state = LookupResult::State::kReady;
       e.schema = std::move(schema);
       e.error = Error{};
@@ -361,6 +360,9 @@ struct SchemaRegistryClient::Impl {
       callback = on_ready;
     }
     cv.notify_all();
+    spdlog::log(had_failed ? spdlog::level::info : spdlog::level::debug,
+                "schema registry: schema id {} resolved ({}, {} referenced schemas)", id,
+                SchemaTypeName(type), reference_count);
     if (callback) {
       try {
         callback(id);
@@ -373,6 +375,7 @@ struct SchemaRegistryClient::Impl {
   }
 
   void PublishFailed(int32_t id, const Error& error, Clock::time_point retry_at) {
+    bool first_failure = false;
     {
       std::lock_guard lock(mu);
       Entry& e = entries[id];
@@ -382,15 +385,15 @@ struct SchemaRegistryClient::Impl {
       e.error = error;
       e.retry_at = retry_at;
       ++e.completions;
-      const auto in_ms =
-          std::chrono::duration_cast<milliseconds>(retry_at - Clock::now()).count();
-      // Each id is logged once at warning level; repeats go to debug.
-      spdlog::log(e.failure_logged ? spdlog::level::debug : spdlog::level::warn,
-                  "schema registry: cannot resolve schema id {}: [{}] {} (next try in {} ms)",
-                  id, ErrcName(error.code), error.message, in_ms);
+      first_failure = !e.failure_logged;
       e.failure_logged = true;
     }
     cv.notify_all();
+    // Each id is logged once at warning level; repeats go to debug.
+    const auto in_ms = std::chrono::duration_cast<milliseconds>(retry_at - Clock::now()).count();
+    spdlog::log(first_failure ? spdlog::level::warn : spdlog::level::debug,
+                "schema registry: cannot resolve schema id {}: [{}] {} (next try in {} ms)", id,
+                ErrcName(error.code), error.message, in_ms);
   }
 
   // Client thread. Starts the fetch task for `id` unless one runs; `wake`
