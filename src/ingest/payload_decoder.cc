@@ -49,6 +49,15 @@ bool TryJson(std::span<const uint8_t> bytes, json::value* out, std::string* why)
   return true;
 }
 
+// Text a person would read: valid UTF-8 without control characters other
+// than tab, CR and LF. Anything else is shown as base64.
+bool LooksLikeText(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+  }
+  return wire::IsValidUtf8(s);
+}
+
 }  // namespace
 
 DecodeResult PayloadDecoder::Decode(config::PayloadFormat format, std::span<const uint8_t> bytes, bool present) {
@@ -74,7 +83,7 @@ DecodeResult PayloadDecoder::Decode(config::PayloadFormat format, std::span<cons
       if (framed_ && bytes.size() >= 5 && bytes[0] == 0) return framed_->Decode(bytes);
       json::value v;
       if (TryJson(bytes, &v, nullptr)) return DecodeResult::Ok(std::move(v));
-      if (wire::IsValidUtf8(AsText(bytes))) return DecodeResult::Ok(json::string(AsText(bytes)));
+      if (LooksLikeText(AsText(bytes))) return DecodeResult::Ok(json::string(AsText(bytes)));
       return DecodeResult::Ok(json::string(Base64Encode(bytes)));
     }
   }

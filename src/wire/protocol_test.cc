@@ -1,0 +1,87 @@
+#include "wire/protocol.h"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace rte::wire {
+namespace {
+
+TEST(ProtocolTest, ParsesSubscribeWithFilterAndSince) {
+  auto [cmd, err] = ParseClientCommand(
+      R"({"type":"subscribe","id":"r1","channel":"payment","filter":{"organization_id":42,"property_id":"7"},"since":{"0":1200,"3":88}})");
+  ASSERT_TRUE(cmd) << err.message;
+  EXPECT_EQ(cmd->type, ClientCommand::Type::kSubscribe);
+  EXPECT_EQ(cmd->id, "r1");
+  EXPECT_EQ(cmd->channel, "payment");
+  EXPECT_EQ(cmd->filter.organization_id, "42");
+  EXPECT_EQ(cmd->filter.property_id, "7");
+  ASSERT_EQ(cmd->since.size(), 2u);
+  EXPECT_EQ(cmd->since[0], std::make_pair(0, int64_t{1200}));
+  EXPECT_EQ(cmd->since[1], std::make_pair(3, int64_t{88}));
+}
+
+TEST(ProtocolTest, PingAuthUnsubscribe) {
+  EXPECT_EQ(ParseClientCommand(R"({"type":"ping"})").first->type, ClientCommand::Type::kPing);
+  auto auth = ParseClientCommand(R"({"type":"auth","token":"abc"})").first;
+  ASSERT_TRUE(auth);
+  EXPECT_EQ(auth->token, "abc");
+  auto un = ParseClientCommand(R"({"type":"unsubscribe","id":7,"channel":"guest","filter":{"organization_id":"1"}})").first;
+  ASSERT_TRUE(un);
+  EXPECT_EQ(un->type, ClientCommand::Type::kUnsubscribe);
+  EXPECT_EQ(un->id, "7");
+  EXPECT_FALSE(un->filter.property_id);
+}
+
+TEST(ProtocolTest, RejectsBadCommandsKeepingTheId) {
+  const char* bad[] = {
+      "not json",
+      "[1,2]",
+      R"({"id":"x"})",
+      R"({"type":"dance","id":"x"})",
+      R"({"type":"subscribe","id":"x","filter":{"organization_id":"1"}})",
+      R"({"type":"subscribe","id":"x","channel":"payment"})",
+      R"({"type":"subscribe","id":"x","channel":"payment","filter":{}})",
+      R"({"type":"subscribe","id":"x","channel":"payment","filter":{"organization_id":""}})",
+      R"({"type":"subscribe","id":"x","channel":"payment","filter":{"organization_id":{"a":1}}})",
+      R"({"type":"subscribe","id":"x","channel":"payment","filter":{"organization_id":"1"},"since":{"p":1}})",
+      R"({"type":"subscribe","id":"x","channel":"payment","filter":{"organization_id":"1"},"since":{"0":"a"}})",
+      R"({"type":"auth","id":"x"})",
+  };
+  for (const char* text : bad) {
+    auto [cmd, err] = ParseClientCommand(text);
+    EXPECT_FALSE(cmd) << text;
+    EXPECT_FALSE(err.message.empty()) << text;
+    if (std::string_view(text).find(R"("id":"x")") != std::string_view::npos) EXPECT_EQ(err.id, "x") << text;
+  }
+}
+
+TEST(ProtocolTest, DeepNestingIsRejectedNotCrashing) {
+  std::string deep = R"({"type":"ping","x":)" + std::string(10000, '[') + std::string(10000, ']') + "}";
+  EXPECT_FALSE(ParseClientCommand(deep).first);
+}
+
+TEST(ProtocolTest, RenderedMessagesAreValidJson) {
+  namespace json = boost::json;
+  auto sub = json::parse(RenderSubscribed("r\"1", "payment", false, 3)).as_object();
+  EXPECT_EQ(sub["type"], "subscribed");
+  EXPECT_EQ(sub["id"], "r\"1");
+  EXPECT_EQ(sub["recovered"], false);
+  EXPECT_EQ(sub["replayed"], 3);
+  auto err = json::parse(RenderError("", "bad_request", "line\nbreak \x01")).as_object();
+  EXPECT_EQ(err["code"], "bad_request");
+  EXPECT_EQ(err["message"], "line\nbreak \x01");
+  std::string ev;
+  RenderEvent(&ev, "payment", "payments", 3, 89, 1764350000000, R"({"organization_id":42})", R"({"a":[1,2]})");
+  auto e = json::parse(ev).as_object();
+  EXPECT_EQ(e["type"], "event");
+  EXPECT_EQ(e["channel"], "payment");
+  EXPECT_EQ(e["topic"], "payments");
+  EXPECT_EQ(e["partition"], 3);
+  EXPECT_EQ(e["offset"], 89);
+  EXPECT_EQ(e["timestamp"], 1764350000000);
+  EXPECT_EQ(e["key"].as_object()["organization_id"], 42);
+  EXPECT_EQ(e["value"].as_object()["a"].as_array().size(), 2u);
+}
+
+}  // namespace
+}  // namespace rte::wire
