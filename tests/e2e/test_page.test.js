@@ -15,13 +15,26 @@ const kOrg = '1';
 const kChosen = ['payment', 'guest'];
 const kOther = 'reservation';
 
-// The tenant and property of an event as the page shows it: the demo's records carry
-// organization_id in the key (and the value) and property_id in the value.
-function fieldOf(ev, name) {
-  for (const part of [ev.key, ev.value]) {
-    if (part && typeof part === 'object' && part[name] !== undefined && part[name] !== null) return String(part[name]);
+// Where each channel's tenant and property live in an event, as /api/channels says
+// (e.g. "key.organization_id", "value.property_id"); filled in by the first test.
+const fieldPaths = { organization_id: {}, property_id: {} };
+
+function atPath(ev, dotted) {
+  let v = ev;
+  for (const part of dotted.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = v[part];
   }
-  return undefined;
+  return v;
+}
+
+// The tenant or property of an event, as a string (ids are matched as strings). Without a path
+// from the server, looks for the field at the top of the key, then of the value.
+function fieldOf(ev, name) {
+  const dotted = fieldPaths[name][ev.channel];
+  const candidates = dotted ? [atPath(ev, dotted)] : [ev.key && ev.key[name], ev.value && ev.value[name]];
+  const found = candidates.find((v) => v !== undefined && v !== null);
+  return found === undefined ? undefined : String(found);
 }
 
 // The events the page shows: the rows on screen (the list is virtual: only visible rows are in the
@@ -132,13 +145,22 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
     const res = await page.goto(gateway.url);
     assert.equal(res.status(), 200);
     assert.match(res.headers()['content-type'] || '', /text\/html/);
+    const served = await res.text();
     await page.waitForSelector('body[data-ready="1"]');
     const api = await (await fetch(new URL('/api/channels', gateway.url))).json();
     const offered = api.channels.map((c) => c.name).sort();
+    for (const c of api.channels) {
+      if (c.tenant_field) fieldPaths.organization_id[c.name] = c.tenant_field;
+      if (c.property_field) fieldPaths.property_id[c.name] = c.property_field;
+    }
     for (const ch of [...kChosen, kOther]) assert.ok(offered.includes(ch), `server does not offer ${ch}: ${offered}`);
     const boxes = await page.$$eval('[data-testid^="channel-checkbox-"]', (els) => els.map((e) => e.value).sort());
     assert.deepEqual(boxes, offered);
     assert.equal(await page.textContent('[data-testid="channels-hint"]'), '', 'the page fell back to default channels');
+    // The gateway embeds web/index.html when it is built (or serves $WEB_ROOT/index.html).
+    const source = path.join(process.env.WEB_ROOT || path.join(__dirname, '..', '..', 'web'), 'index.html');
+    assert.ok(served === fs.readFileSync(source, 'utf8'),
+      `the gateway serves another page than ${source}: rebuild it (or set WEB_ROOT to test a page being edited)`);
   });
 
   let propertiesSeen = new Set();
@@ -151,15 +173,15 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
     await waitForCounts(page, kChosen, 3);
     // Keep watching until several properties of organization 1 were seen (the demo has 1..3),
     // so that the property filter below has something to narrow.
-    await page.waitForFunction(() => {
+    await page.waitForFunction((paths) => {
       const props = new Set();
-      for (const r of document.querySelectorAll('[data-testid="event-row"]')) {
-        const e = r._event || {};
-        const p = (e.value && e.value.property_id) ?? (e.key && e.key.property_id);
+      for (const e of window.rteTestPage.events()) {
+        let p = paths[e.channel] ? e : e.value;
+        for (const part of (paths[e.channel] || 'property_id').split('.')) p = p && typeof p === 'object' ? p[part] : undefined;
         if (p !== undefined && p !== null) props.add(String(p));
       }
       return props.size >= 2;
-    }, null, { timeout: kWaitMs, polling: 200 });
+    }, fieldPaths.property_id, { timeout: kWaitMs, polling: 200 });
     await page.screenshot({ path: path.join(kResults, 'test-page.png') });
 
     const events = await shownEvents(page);
