@@ -279,6 +279,17 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
     await disconnect(page);
   });
 
+  it('remembers the form across a reload', async () => {
+    await page.goto(gateway.url);
+    await page.waitForSelector('body[data-ready="1"]');
+    assert.equal(await page.inputValue('[data-testid="org-input"]'), kOrg);
+    assert.equal(await page.inputValue('[data-testid="endpoint-select"]'), 'getEvents');
+    assert.equal(await page.inputValue('[data-testid="user-input"]'), 'e2e-user');
+    assert.equal(await page.isChecked('[data-testid="channel-checkbox-payment"]'), true);
+    assert.equal(await page.isChecked('[data-testid="channel-checkbox-guest"]'), false);
+    assert.equal(await page.getAttribute('[data-testid="status"]', 'data-state'), 'idle', 'connected without autoconnect');
+  });
+
   it('shows the server\'s error for a channel it does not offer, and keeps the others', async () => {
     const q = new URLSearchParams({ org: kOrg, channels: 'payment,no_such_channel', endpoint: 'ws', autoconnect: '1' });
     await page.goto(`${gateway.url}?${q}`);
