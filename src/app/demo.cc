@@ -8,33 +8,84 @@
 #include <cstdio>
 #include <random>
 
-#include "wire/protocol.h"
+#include "avro/test_writer.h"
+#include "registry/confluent_framing.h"
 
 namespace rte::app {
+Demo::~Demo() { Stop(); }
+
 namespace {
 
-std::string Iso(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+// The prototype's key schema (long; int in one topic) and richer value schemas.
+constexpr std::string_view kKeyLong =
+    R"({"type":"record","name":"Key","namespace":"com.pms","fields":[{"name":"organization_id","type":"long"}]})";
+constexpr std::string_view kKeyInt =
+    R"({"type":"record","name":"GuestKey","namespace":"com.pms","fields":[{"name":"organization_id","type":"int"}]})";
+constexpr std::string_view kPayment = R"({"type":"record","name":"Payment","namespace":"com.pms","fields":[
+  {"name":"payment_id","type":"string"},
+  {"name":"reservation_id","type":["null","string"],"default":null},
+  {"name":"organization_id","type":"long"},
+  {"name":"property_id","type":"string"},
+  {"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":12,"scale":2}},
+  {"name":"currency","type":"string"},
+  {"name":"method","type":{"type":"enum","name":"PaymentMethod","symbols":["card","bank_transfer","cash","wallet"]}},
+  {"name":"status","type":"string"},
+  {"name":"created_at","type":{"type":"long","logicalType":"timestamp-millis"}}]})";
+constexpr std::string_view kGuest = R"({"type":"record","name":"Guest","namespace":"com.pms","fields":[
+  {"name":"guest_id","type":"string"},
+  {"name":"reservation_id","type":["null","string"],"default":null},
+  {"name":"organization_id","type":"long"},
+  {"name":"property_id","type":"string"},
+  {"name":"name","type":"string"},
+  {"name":"email","type":["null","string"],"default":null},
+  {"name":"loyalty_tier","type":{"type":"enum","name":"Tier","symbols":["none","silver","gold","platinum"]}},
+  {"name":"updated_at","type":{"type":"long","logicalType":"timestamp-millis"}}]})";
+constexpr std::string_view kReservation = R"({"type":"record","name":"Reservation","namespace":"com.pms","fields":[
+  {"name":"reservation_id","type":["null","string"],"default":null},
+  {"name":"organization_id","type":"long"},
+  {"name":"property_id","type":"string"},
+  {"name":"guest","type":"string"},
+  {"name":"room_type","type":"string"},
+  {"name":"check_in","type":{"type":"int","logicalType":"date"}},
+  {"name":"check_out","type":{"type":"int","logicalType":"date"}},
+  {"name":"nights","type":"int"},
+  {"name":"status","type":{"type":"enum","name":"ReservationStatus","symbols":["confirmed","checked_in","checked_out","cancelled"]}},
+  {"name":"updated_at","type":{"type":"long","logicalType":"timestamp-millis"}}]})";
 
-std::string Date(std::chrono::system_clock::time_point t) { return Iso(t).substr(0, 10); }
-
-std::string Quote(std::string_view s) {
-  std::string out;
-  wire::AppendJsonString(&out, s);
+// Big-endian two's complement, minimal length (Avro decimal on bytes).
+std::vector<uint8_t> DecimalBytes(int64_t unscaled) {
+  std::vector<uint8_t> out;
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(unscaled >> shift));
+  while (out.size() > 1 && ((out[0] == 0 && !(out[1] & 0x80)) || (out[0] == 0xFF && (out[1] & 0x80)))) {
+    out.erase(out.begin());
+  }
   return out;
 }
 
 }  // namespace
 
-Demo::~Demo() { Stop(); }
+Status Demo::RegisterSchemas() {
+  struct Item {
+    std::string subject;
+    std::string_view schema;
+    int32_t* id;
+  } items[] = {
+      {options_.payment_topic + "-key", kKeyLong, &key_long_id_},
+      {options_.reservation_topic + "-key", kKeyLong, &key_long_id_},
+      {options_.guest_topic + "-key", kKeyInt, &key_int_id_},
+      {options_.payment_topic + "-value", kPayment, &payment_id_},
+      {options_.guest_topic + "-value", kGuest, &guest_id_},
+      {options_.reservation_topic + "-value", kReservation, &reservation_id_},
+  };
+  for (auto& item : items) {
+    auto id = registry_.Register(item.subject, std::string(item.schema));
+    if (!id) return MakeError(Errc::kInternal, "demo registry: " + item.subject + ": " + id.error().message);
+    *item.id = *id;
+  }
+  return {};
+}
 
-Result<std::string> Demo::StartCluster() {
+Result<Demo::Endpoints> Demo::StartCluster() {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   auto set = [&](const char* k, const char* v) { return rd_kafka_conf_set(conf, k, v, err, sizeof err) == RD_KAFKA_CONF_OK; };
@@ -55,7 +106,9 @@ Result<std::string> Demo::StartCluster() {
       return MakeError(Errc::kInternal, std::string("mock topic ") + t + ": " + rd_kafka_err2str(e));
     }
   }
-  return std::string(rd_kafka_mock_cluster_bootstraps(mc));
+  if (Status s = registry_.Start(); !s) return MakeError(Errc::kInternal, "demo registry: " + s.error().message);
+  if (Status s = RegisterSchemas(); !s) return s.error();
+  return Endpoints{rd_kafka_mock_cluster_bootstraps(mc), registry_.url()};
 }
 
 void Demo::StartProducing() {
@@ -66,6 +119,7 @@ void Demo::StartProducing() {
 void Demo::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  registry_.Stop();
   if (producer_) {
     rd_kafka_flush(producer_, 1000);
     rd_kafka_destroy(producer_);
@@ -78,12 +132,9 @@ void Demo::ProduceLoop() {
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
   static const char* kFirst[] = {"Ana", "Ben", "Chloe", "Diego", "Emma", "Farah", "Goran", "Hana", "Ivan", "Julia"};
   static const char* kLast[] = {"Silva", "Okafor", "Novak", "Tanaka", "Müller", "Haddad", "Larsen", "Rossi"};
-  static const char* kMethods[] = {"card", "bank_transfer", "cash", "wallet"};
   static const char* kCurrencies[] = {"EUR", "USD", "GBP"};
   static const char* kRooms[] = {"standard", "deluxe", "suite", "family"};
-  static const char* kResStatus[] = {"confirmed", "checked_in", "checked_out", "cancelled"};
   static const char* kPayStatus[] = {"authorized", "captured", "refunded"};
-  static const char* kTiers[] = {"none", "silver", "gold", "platinum"};
   uint64_t seq = 0;
   const auto interval = std::chrono::duration<double>(1.0 / std::max(0.1, options_.records_per_second));
   auto next = std::chrono::steady_clock::now();
@@ -91,43 +142,55 @@ void Demo::ProduceLoop() {
     next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(interval);
     std::this_thread::sleep_until(next);
     const auto now = std::chrono::system_clock::now();
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    const int32_t today = static_cast<int32_t>(now_ms / 86400000);
     ++seq;
     for (int topic = 0; topic < 3; ++topic) {
       const int org = 1 + pick(options_.organizations);
-      const int prop = org * 100 + 1 + pick(options_.properties);
-      std::string key = "{\"organization_id\":" + std::to_string(org) + "}";
-      std::string res_id = "R-" + std::to_string(org) + "-" + std::to_string(100000 + pick(900000));
-      std::string guest = std::string(kFirst[pick(10)]) + " " + kLast[pick(8)];
-      std::string value;
+      const std::string prop = std::to_string(org * 100 + 1 + pick(options_.properties));
+      const std::string res_id = "R-" + std::to_string(org) + "-" + std::to_string(100000 + pick(900000));
+      const std::string guest = std::string(kFirst[pick(10)]) + " " + kLast[pick(8)];
+      avro::TestWriter key, value;
       const std::string* t;
+      int32_t key_schema, value_schema;
       if (topic == 0) {
         t = &options_.payment_topic;
-        char amount[32];
-        std::snprintf(amount, sizeof amount, "%d.%02d", 40 + pick(900), pick(100));
-        value = "{\"payment_id\":\"P-" + std::to_string(seq) + "\",\"reservation_id\":" + Quote(res_id) +
-                ",\"organization_id\":" + std::to_string(org) + ",\"property_id\":\"" + std::to_string(prop) +
-                "\",\"amount\":\"" + amount + "\",\"currency\":\"" + kCurrencies[pick(3)] + "\",\"method\":\"" +
-                kMethods[pick(4)] + "\",\"status\":\"" + kPayStatus[pick(3)] + "\",\"created_at\":\"" + Iso(now) + "\"}";
+        key_schema = key_long_id_;
+        value_schema = payment_id_;
+        key.Long(org);
+        value.String("P-" + std::to_string(seq)).Long(1).String(res_id).Long(org).String(prop)
+            .Bytes(DecimalBytes(4000 + pick(90000))).String(kCurrencies[pick(3)]).Int(pick(4))
+            .String(kPayStatus[pick(3)]).Long(now_ms);
       } else if (topic == 1) {
         t = &options_.guest_topic;
-        value = "{\"guest_id\":\"G-" + std::to_string(seq) + "\",\"reservation_id\":" + Quote(res_id) +
-                ",\"organization_id\":" + std::to_string(org) + ",\"property_id\":\"" + std::to_string(prop) +
-                "\",\"name\":" + Quote(guest) + ",\"email\":null,\"loyalty_tier\":\"" + kTiers[pick(4)] +
-                "\",\"updated_at\":\"" + Iso(now) + "\"}";
+        key_schema = key_int_id_;
+        value_schema = guest_id_;
+        key.Int(org);
+        value.String("G-" + std::to_string(seq)).Long(1).String(res_id).Long(org).String(prop).String(guest);
+        if (pick(2)) {
+          value.Long(0);  // email: null
+        } else {
+          value.Long(1).String("guest" + std::to_string(seq) + "@example.com");
+        }
+        value.Int(pick(4)).Long(now_ms);
       } else {
         t = &options_.reservation_topic;
+        key_schema = key_long_id_;
+        value_schema = reservation_id_;
+        key.Long(org);
         const int nights = 1 + pick(7);
-        auto check_in = now + std::chrono::hours(24 * (1 + pick(60)));
-        auto check_out = check_in + std::chrono::hours(24 * nights);
-        value = "{\"reservation_id\":" + Quote(res_id) + ",\"organization_id\":" + std::to_string(org) +
-                ",\"property_id\":\"" + std::to_string(prop) + "\",\"guest\":" + Quote(guest) +
-                ",\"room_type\":\"" + kRooms[pick(4)] + "\",\"check_in\":\"" + Date(check_in) +
-                "\",\"check_out\":\"" + Date(check_out) + "\",\"nights\":" + std::to_string(nights) +
-                ",\"status\":\"" + kResStatus[pick(4)] + "\",\"updated_at\":\"" + Iso(now) + "\"}";
+        const int32_t check_in = today + 1 + pick(60);
+        value.Long(1).String(res_id).Long(org).String(prop).String(guest).String(kRooms[pick(4)])
+            .Int(check_in).Int(check_in + nights).Int(nights).Int(pick(4)).Long(now_ms);
       }
+      auto as_view = [](const avro::TestWriter& w) {
+        return std::string_view(reinterpret_cast<const char*>(w.bytes().data()), w.bytes().size());
+      };
+      std::string k = registry::FrameConfluent(key_schema, as_view(key));
+      std::string v = registry::FrameConfluent(value_schema, as_view(value));
       rd_kafka_resp_err_t e = rd_kafka_producev(
           producer_, RD_KAFKA_V_TOPIC(t->c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_END);
+          RD_KAFKA_V_KEY(k.data(), k.size()), RD_KAFKA_V_VALUE(v.data(), v.size()), RD_KAFKA_V_END);
       if (e != RD_KAFKA_RESP_ERR_NO_ERROR) spdlog::warn("demo produce: {}", rd_kafka_err2str(e));
     }
     rd_kafka_poll(producer_, 0);

@@ -1,5 +1,7 @@
-// Demo: an embedded Kafka (librdkafka's mock cluster) with the three topics
-// and a producer of realistic payment / guest / reservation records for a few
+// Demo: an embedded Kafka (librdkafka's mock cluster) with the three topics,
+// an embedded schema registry (our Confluent-compatible RegistryServer) with
+// the prototype's key schema and realistic value schemas, and a producer of
+// Confluent-framed Avro payment / guest / reservation records for a few
 // organizations and properties at a steady rate.
 // Thread: Start/Stop from main; the producer runs on its own thread.
 #pragma once
@@ -9,6 +11,7 @@
 #include <thread>
 
 #include "base/result.h"
+#include "registry/registry_server.h"
 
 struct rd_kafka_s;
 
@@ -27,8 +30,12 @@ class Demo {
  public:
   explicit Demo(DemoOptions options) : options_(std::move(options)) {}
   ~Demo();
-  // Creates the mock cluster and topics; returns its bootstrap servers.
-  Result<std::string> StartCluster();
+  struct Endpoints {
+    std::string bootstrap_servers;
+    std::string registry_url;
+  };
+  // Creates the mock cluster, the topics and the registry with its schemas.
+  Result<Endpoints> StartCluster();
   void StartProducing();
   void Stop();
 
@@ -36,7 +43,11 @@ class Demo {
   void ProduceLoop();
 
   DemoOptions options_;
+  Status RegisterSchemas();
+
   rd_kafka_s* producer_ = nullptr;  // owns the mock cluster
+  registry::RegistryServer registry_{registry::RegistryServerOptions{}};
+  int32_t key_long_id_ = 0, key_int_id_ = 0, payment_id_ = 0, guest_id_ = 0, reservation_id_ = 0;
   std::thread thread_;
   std::atomic<bool> stop_{false};
 };

@@ -12,6 +12,8 @@
 #include "app/demo.h"
 #include "base/log.h"
 #include "config/settings.h"
+#include "ingest/registry_decoder.h"
+#include "registry/schema_registry_client.h"
 #include "server/gateway.h"
 
 namespace {
@@ -75,7 +77,35 @@ int RunGateway(Settings settings) {
                settings.kafka.sasl_mechanisms.empty() ? "-" : settings.kafka.sasl_mechanisms,
                settings.kafka.sasl_username.empty() ? "-" : settings.kafka.sasl_username,
                settings.kafka.sasl_password.empty() ? "-" : rte::Redacted());
-  rte::server::Gateway gateway(std::move(settings), nullptr);
+  // Schema registry: optional. Wrong credentials stop start-up with a clear
+  // message; an unreachable registry does not (cached ids keep working and
+  // records wait for the ones it has not served yet).
+  std::unique_ptr<rte::registry::SchemaRegistryClient> registry;
+  std::unique_ptr<rte::ingest::RegistryDecoder> framed;
+  if (!settings.registry.url.empty()) {
+    rte::registry::SchemaRegistryClientSettings rs;
+    rs.url = settings.registry.url;
+    rs.user_info = settings.registry.user_info;
+    auto client = rte::registry::SchemaRegistryClient::Create(rs);
+    if (!client) {
+      std::fprintf(stderr, "realtime-events: configuration error: KAFKA_SCHEMA_REGISTRY_URL/USER: %s\n",
+                   client.error().message.c_str());
+      return 2;
+    }
+    registry = std::move(*client);
+    rte::Status reachable = registry->CheckConnectivity();
+    if (!reachable && (reachable.error().code == rte::Errc::kUnauthenticated ||
+                       reachable.error().code == rte::Errc::kPermissionDenied)) {
+      std::fprintf(stderr, "realtime-events: KAFKA_SCHEMA_REGISTRY_USER: %s\n", reachable.error().message.c_str());
+      return 2;
+    }
+    if (!reachable) spdlog::warn("schema registry: {} (continuing; schemas are fetched when it answers)", reachable.error().message);
+    spdlog::info("schema registry: {} (user {})", settings.registry.url,
+                 settings.registry.user_info.empty() ? "-" : settings.registry.user_info.substr(0, settings.registry.user_info.find(':')));
+    framed = std::make_unique<rte::ingest::RegistryDecoder>(*registry);
+  }
+  rte::server::Gateway gateway(std::move(settings), framed.get());
+  if (registry) registry->SetOnReady([&gateway](int32_t id) { gateway.SchemaReady(id); });
   auto port = gateway.Start();
   if (!port) {
     std::fprintf(stderr, "realtime-events: %s\n", port.error().message.c_str());
@@ -85,6 +115,7 @@ int RunGateway(Settings settings) {
               static_cast<unsigned>(*port));
   std::fflush(stdout);
   gateway.RunUntilSignal();
+  registry.reset();  // its thread stops before the gateway it calls back goes away
   return 0;
 }
 
@@ -122,12 +153,14 @@ int main(int argc, char** argv) {
     if (ch.name == "reservation") opts.reservation_topic = ch.topic;
   }
   rte::app::Demo cluster(opts);
-  auto bootstrap = cluster.StartCluster();
-  if (!bootstrap) {
-    std::fprintf(stderr, "realtime-events demo: %s\n", bootstrap.error().message.c_str());
+  auto endpoints = cluster.StartCluster();
+  if (!endpoints) {
+    std::fprintf(stderr, "realtime-events demo: %s\n", endpoints.error().message.c_str());
     return 1;
   }
-  env.Set("KAFKA_BOOTSTRAP_SERVER", *bootstrap);
+  env.Set("KAFKA_BOOTSTRAP_SERVER", endpoints->bootstrap_servers);
+  env.Set("KAFKA_SCHEMA_REGISTRY_URL", endpoints->registry_url);
+  env.Set("KAFKA_SCHEMA_REGISTRY_USER", "");
   env.Set("KAFKA_SECURITY_PROTOCOL", "");
   env.Set("KAFKA_SASL_MECHANISMS", "");
   env.Set("KAFKA_CONFIG", "");
@@ -136,8 +169,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "realtime-events demo: configuration error: %s\n", settings.error().message.c_str());
     return 2;
   }
-  spdlog::info("demo: embedded Kafka at {}; producing {} records/s per topic for organizations 1..{}", *bootstrap,
-               rate, orgs);
+  spdlog::info("demo: embedded Kafka at {}, schema registry at {}; producing Avro records, {}/s per topic, for "
+               "organizations 1..{}", endpoints->bootstrap_servers, endpoints->registry_url, rate, orgs);
   cluster.StartProducing();
   int rc = RunGateway(std::move(*settings));
   cluster.Stop();

@@ -243,7 +243,7 @@ void KafkaConsumer::HandleMessage(rd_kafka_message_t* msg) {
     rd_kafka_topic_partition_list_add(l, topic, msg->partition);
     rd_kafka_pause_partitions(rk_, l);
     rd_kafka_topic_partition_list_destroy(l);
-    spdlog::warn("kafka: {}[{}] parked at offset {} until schema {} is available", topic, msg->partition,
+    spdlog::info("kafka: {}[{}] waits at offset {} for schema {}", topic, msg->partition,
                  msg->offset, router_.pending_schema_id());
   }
 }
