@@ -14,9 +14,12 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
+#include <optional>
 #include <set>
 #include <thread>
 #include <variant>
@@ -34,6 +37,7 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr const char* kContentType = "application/vnd.schemaregistry.v1+json";
+constexpr size_t kMaxCountedPaths = 10'000;
 
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
@@ -172,8 +176,16 @@ std::optional<FaultMode> ParseFaultMode(std::string_view name) {
 struct RegistryServer::Impl {
   // A live connection, registered so Stop() can close it.
   struct Conn {
-    explicit Conn(tcp::socket s) : stream(std::move(s)), delay(stream.get_executor()) {}
-    beast::tcp_stream stream;
+    Conn(tcp::socket s, asio::ssl::context* ssl) : delay(s.get_executor()) {
+      if (ssl) {
+        tls.emplace(std::move(s), *ssl);
+      } else {
+        plain.emplace(std::move(s));
+      }
+    }
+    beast::tcp_stream& Tcp() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+    std::optional<beast::tcp_stream> plain;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
     asio::steady_timer delay;
   };
 
@@ -182,6 +194,7 @@ struct RegistryServer::Impl {
   RegistryServer& owner;
   asio::io_context ioc{1};
   tcp::acceptor acceptor;
+  std::unique_ptr<asio::ssl::context> ssl;  // set when serving HTTPS
   std::thread thread;
   std::string expected_auth;
   // Server thread only.
@@ -194,8 +207,8 @@ struct RegistryServer::Impl {
     acceptor.close(ec);
     for (Conn* c : conns) {
       c->delay.cancel();
-      c->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-      c->stream.close();
+      c->Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+      c->Tcp().close();
     }
   }
 
@@ -223,7 +236,7 @@ struct RegistryServer::Impl {
   }
 
   asio::awaitable<void> Session(tcp::socket socket) {
-    Conn conn(std::move(socket));
+    Conn conn(std::move(socket), ssl.get());
     if (stopping) co_return;
     conns.insert(&conn);
     struct Unregister {
@@ -232,13 +245,27 @@ struct RegistryServer::Impl {
       ~Unregister() { impl->conns.erase(conn); }
     } unregister{this, &conn};
 
+    if (conn.tls) {
+      conn.Tcp().expires_after(owner.options_.idle_timeout);
+      auto [hec] = co_await conn.tls->async_handshake(asio::ssl::stream_base::server, kTuple);
+      if (hec || stopping) co_return;
+      co_await Serve(*conn.tls, conn);
+    } else {
+      co_await Serve(*conn.plain, conn);
+    }
+    boost::system::error_code ec;
+    conn.Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  template <class Stream>
+  asio::awaitable<void> Serve(Stream& stream, Conn& conn) {
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(owner.options_.max_body_bytes);
-      conn.stream.expires_after(owner.options_.idle_timeout);
-      auto [rec, rn] = co_await http::async_read(conn.stream, buffer, parser, kTuple);
-      if (rec || stopping) break;
+      conn.Tcp().expires_after(owner.options_.idle_timeout);
+      auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kTuple);
+      if (rec || stopping) co_return;
       Request req = parser.release();
 
       bool admin = false;
@@ -252,17 +279,15 @@ struct RegistryServer::Impl {
         if (delay.count() > 0) {
           conn.delay.expires_after(delay);
           co_await conn.delay.async_wait(kTuple);
-          if (stopping) break;
+          if (stopping) co_return;
         }
       }
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
-      conn.stream.expires_after(owner.options_.idle_timeout);
-      auto [wec, wn] = co_await http::async_write(conn.stream, res, kTuple);
-      if (wec || !res.keep_alive() || stopping) break;
+      conn.Tcp().expires_after(owner.options_.idle_timeout);
+      auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+      if (wec || !res.keep_alive() || stopping) co_return;
     }
-    boost::system::error_code ec;
-    conn.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
   Response Handle(const Request& req, bool& admin) {
@@ -279,7 +304,13 @@ struct RegistryServer::Impl {
     ++owner.requests_;
     {
       std::lock_guard lock(owner.mu_);
-      ++owner.per_path_[std::string(parsed->path())];
+      // Bounded: a client sending endless distinct paths cannot grow it forever.
+      std::string path = parsed->path();
+      if (auto it = owner.per_path_.find(path); it != owner.per_path_.end()) {
+        ++it->second;
+      } else if (owner.per_path_.size() < kMaxCountedPaths) {
+        owner.per_path_.emplace(std::move(path), 1);
+      }
     }
     if (!expected_auth.empty()) {
       const auto got = req[http::field::authorization];
@@ -426,14 +457,33 @@ RegistryServer::RegistryServer(RegistryServerOptions options) : options_(std::mo
 RegistryServer::~RegistryServer() { Stop(); }
 
 std::string RegistryServer::url() const {
-  return fmt::format("http://{}:{}", options_.host == "localhost" ? "127.0.0.1" : options_.host,
-                     port_.load());
+  const bool tls = !options_.tls_cert_pem.empty();
+  // With TLS the name must match the certificate, so keep the host as given.
+  const std::string host =
+      !tls && options_.host == "localhost" ? std::string("127.0.0.1") : options_.host;
+  return fmt::format("{}://{}:{}", tls ? "https" : "http", host, port_.load());
 }
 
 Status RegistryServer::Start() {
   if (running_) return Status();
   auto impl = std::make_unique<Impl>(*this);
   if (!options_.user_info.empty()) impl->expected_auth = BasicAuthValue(options_.user_info);
+  if (!options_.tls_cert_pem.empty()) {
+    try {
+      impl->ssl = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+      impl->ssl->set_options(asio::ssl::context::default_workarounds |
+                             asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3);
+      impl->ssl->use_certificate_chain(
+          asio::buffer(options_.tls_cert_pem.data(), options_.tls_cert_pem.size()));
+      impl->ssl->use_private_key(
+          asio::buffer(options_.tls_key_pem.data(), options_.tls_key_pem.size()),
+          asio::ssl::context::pem);
+    } catch (const boost::system::system_error& e) {
+      return MakeError(Errc::kInvalidArgument,
+                       fmt::format("registry server TLS certificate or key rejected: {}",
+                                   e.code().message()));
+    }
+  }
   boost::system::error_code ec;
   const std::string host = options_.host == "localhost" ? "127.0.0.1" : options_.host;
   const asio::ip::address address = asio::ip::make_address(host, ec);

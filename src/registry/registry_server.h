@@ -2,7 +2,7 @@
 // Confluent Schema Registry REST API that serializers and this gateway use
 // (register, look up by id / subject / version / schema, list subjects and
 // versions), with optional HTTP Basic auth and fault switches for tests
-// (401, 404, 500, slow). Used by unit and integration tests and by the
+// (401, 404, 500, slow), over HTTP or HTTPS. Used by unit and integration tests and by the
 // embedded demo. Data lives in a RegistryStore and survives Stop()/Start().
 //
 // Routes (JSON bodies, Content-Type application/vnd.schemaregistry.v1+json):
@@ -49,6 +49,9 @@ struct RegistryServerOptions {
   std::string user_info;  // "key:secret": require Basic auth; empty = open
   size_t max_body_bytes = 1u << 20;
   std::chrono::seconds idle_timeout{30};
+  // PEM certificate chain and private key: serve HTTPS instead of HTTP.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 };
 
 class RegistryServer {
@@ -66,7 +69,7 @@ class RegistryServer {
   bool running() const { return running_; }
 
   uint16_t port() const { return port_; }
-  std::string url() const;  // http://host:port
+  std::string url() const;  // http://host:port (https:// with TLS)
 
   // In-process registration (the demo, tests): same rules as the REST route.
   Result<int32_t> Register(std::string_view subject, std::string schema_text,

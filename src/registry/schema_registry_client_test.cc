@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -350,6 +352,67 @@ TEST_F(SchemaRegistryClientTest, HttpsToAPlainServerFailsInTheHandshake) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, Errc::kUnavailable);
   EXPECT_NE(st.error().message.find("TLS handshake"), std::string::npos) << st.error().message;
+}
+
+// HTTPS against our server with a throwaway certificate for "localhost".
+class SchemaRegistryClientTlsTest : public SchemaRegistryClientTest {
+ protected:
+  void SetUp() override {
+    cert_ = testing::MakeSelfSignedCertificate("localhost");
+    ASSERT_FALSE(cert_.cert_pem.empty());
+    RegistryServerOptions options;
+    options.host = "127.0.0.1";
+    options.user_info = "KEY:SECRET";
+    options.tls_cert_pem = cert_.cert_pem;
+    options.tls_key_pem = cert_.key_pem;
+    StartServer(options);
+    ASSERT_TRUE(server_->Register("k", kKeySchema).ok());
+    ca_file_ = ::testing::TempDir() + "registry_ca_" + std::to_string(server_->port()) + ".pem";
+    std::ofstream(ca_file_) << cert_.cert_pem;
+  }
+  void TearDown() override { std::remove(ca_file_.c_str()); }
+
+  SchemaRegistryClientSettings TlsSettings(const std::string& host) const {
+    auto s = Settings();
+    s.url = "https://" + host + ":" + std::to_string(server_->port());
+    s.user_info = "KEY:SECRET";
+    s.ca_file = ca_file_;
+    s.max_retries = 0;
+    return s;
+  }
+
+  testing::TestCertificate cert_;
+  std::string ca_file_;
+};
+
+TEST_F(SchemaRegistryClientTlsTest, FetchesOverHttpsWithVerifiedCertificate) {
+  auto client = MakeClient(TlsSettings("localhost"));
+  EXPECT_TRUE(client->CheckConnectivity().ok());
+  auto s = client->FetchBlocking(1, milliseconds(5000));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ((*s)->schema_text, kKeySchema);
+  EXPECT_EQ(server_->authorized_requests(), 2u);
+  EXPECT_EQ(client->counters().connections_opened, 1u);  // kept alive over TLS too
+}
+
+TEST_F(SchemaRegistryClientTlsTest, RejectsCertificateForAnotherName) {
+  // The certificate names "localhost", not 127.0.0.1.
+  auto client = MakeClient(TlsSettings("127.0.0.1"));
+  auto s = client->FetchBlocking(1, milliseconds(5000));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("certificate verify failed"), std::string::npos)
+      << s.error().message;
+  EXPECT_EQ(server_->authorized_requests(), 0u);
+}
+
+TEST_F(SchemaRegistryClientTlsTest, RejectsUntrustedCertificate) {
+  auto settings = TlsSettings("localhost");
+  settings.ca_file.clear();  // system CAs only
+  auto client = MakeClient(settings);
+  Status st = client->CheckConnectivity();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("certificate verify failed"), std::string::npos)
+      << st.error().message;
 }
 
 TEST(SchemaRegistryClientCreateTest, RejectsBadSettings) {
