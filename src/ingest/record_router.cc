@@ -104,7 +104,8 @@ RecordRouter::Outcome RecordRouter::RouteChannel(routing::ChannelId id, const Re
     value_decoded = true;
     return value.state == DecodeResult::State::kOk;
   };
-  if (ch.tenant_field.source == FieldPath::Source::kValue && !decode_value()) {
+  // Why the value could not be used: pending schema or a bad value.
+  auto value_failure = [&]() {
     if (value.state == DecodeResult::State::kPending) {
       pending_schema_id_ = value.schema_id;
       return Outcome::kPending;
@@ -112,7 +113,8 @@ RecordRouter::Outcome RecordRouter::RouteChannel(routing::ChannelId id, const Re
     stats_.value_errors.Add();
     LogRejected("value", record, value.error.message, stats_.value_errors.Get());
     return Outcome::kValueError;
-  }
+  };
+  if (ch.tenant_field.source == FieldPath::Source::kValue && !decode_value()) return value_failure();
   std::optional<std::string> tenant =
       ReadField(ch.tenant_field, record, key.value, value_decoded ? &value.value : nullptr);
   if (!tenant) {
@@ -127,15 +129,7 @@ RecordRouter::Outcome RecordRouter::RouteChannel(routing::ChannelId id, const Re
     return Outcome::kSkipped;
   }
   // 4. Decode the value once.
-  if (!decode_value()) {
-    if (value.state == DecodeResult::State::kPending) {
-      pending_schema_id_ = value.schema_id;
-      return Outcome::kPending;
-    }
-    stats_.value_errors.Add();
-    LogRejected("value", record, value.error.message, stats_.value_errors.Get());
-    return Outcome::kValueError;
-  }
+  if (!decode_value()) return value_failure();
   std::string property;
   if (ch.property_field) {
     if (auto p = ReadField(*ch.property_field, record, key.value, &value.value)) property = std::move(*p);
