@@ -300,7 +300,15 @@ def deliver_and_check(broker, topics, clients, recs, partitions=3, timeout=30):
         def have_all(c=c, want=want):
             got = {(e["topic"], e["partition"], e["offset"]) for e in c.events()}
             return want <= got
-        wait_until(have_all, timeout, f"{c.name}: {len(want)} entitled events", interval=0.05)
+        try:
+            wait_until(have_all, timeout, f"{c.name}: {len(want)} entitled events",
+                       interval=0.05)
+        except AssertionError as e:
+            got = {(x["topic"], x["partition"], x["offset"]) for x in c.events()}
+            missing = [by_pos[p] for p in sorted(want - got)]
+            raise AssertionError(f"{e}; got {len(got & want)}/{len(want)} (+{len(got - want)} "
+                                 f"unexpected), closed={c.closed.is_set()} code={c.close_code}; "
+                                 f"missing: {missing[:4]}") from None
         evs = c.events()
         got = [(e["topic"], e["partition"], e["offset"]) for e in evs]
         extra = [by_pos.get(p, p) for p in got if p not in want]

@@ -83,17 +83,22 @@ def test_bad_commands_and_frames(kafka, topics, gateway):
     # Binary frame -> 1003.
     expect_close(gw.port, "/ws", 1003, send=lambda ws: ws.send_frame(OP_BINARY, b"\x00\x01"))
 
-    # A record whose value is not JSON is counted and not delivered; the next
-    # one in the same partition is.
-    broken = record(topics, "payment", 42, "7", 0, 2)
-    broken["value"] = b'{"property_id": "7", "amount": '
-    after = record(topics, "payment", 42, "7", 0, 3)
-    produce_records(kafka, [broken, after])
+    # A record without a tenant in its key is counted and delivered to no one.
+    # A value that is not JSON passes as a string (the default channels'
+    # formats are "auto"). Both come before a good record in partition 0.
+    no_tenant = record(topics, "payment", 42, "7", 0, 2)
+    no_tenant["key"] = {"org": 42}
+    text_value = record(topics, "payment", 42, "7", 0, 3)
+    text_value["value"] = '{"property_id": "7", "amount": '
+    after = record(topics, "payment", 42, "7", 0, 4)
+    produce_records(kafka, [no_tenant, text_value, after])
     for cl in (witness, legacy):
         cl.wait_for(lambda m: m.get("offset") == after["offset"] and m.get("type") == "event",
                     20, "the record after the bad ones")
-        offsets = [e["offset"] for e in cl.events()]
-        assert offsets == [first["offset"], after["offset"]], offsets
+        evs = cl.events()
+        assert [e["offset"] for e in evs] == [first["offset"], text_value["offset"],
+                                              after["offset"]], evs
+        assert evs[1]["value"] == text_value["value"], evs[1]
         assert not cl.closed.is_set()
 
     wait_until(lambda: gw.stats()["connections"] == 3, 10, "the two closed connections gone")

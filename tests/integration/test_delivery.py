@@ -56,8 +56,11 @@ def test_each_client_gets_exactly_its_records(kafka, topics, gateway):
     nobody = sum(1 for r in recs if not any(
         r["channel"] == ch and r["org"] == o and (p is None or p == r["prop"])
         for subs in clients.values() for ch, o, p in subs))
-    wait_until(lambda: gw.stats()["records_received"] - before["records_received"] >= len(recs),
-               15, "records_received to count every record")
+    try:
+        wait_until(lambda: gw.stats()["records_received"] - before["records_received"]
+                   >= len(recs), 15, "records_received to count every record")
+    except AssertionError as e:
+        raise AssertionError(f"{e}: produced {len(recs)}, before {before}, now {gw.stats()}")
     after = gw.stats()
     assert after["records_received"] - before["records_received"] == len(recs)
     assert after["deliveries"] - before["deliveries"] == n_entitled
