@@ -152,6 +152,7 @@ asio::awaitable<Status> HttpClient::Connect(Connection& conn, Clock::time_point 
   auto [rec, endpoints] =
       co_await resolver->async_resolve(url.host, std::to_string(url.port), kTuple);
   guard.cancel();
+  if (shutdown_) co_return MakeError(Errc::kUnavailable, "schema registry client is shutting down");
   if (rec) {
     co_return MakeError(Errc::kUnavailable,
                         fmt::format("cannot resolve {}: {}", url.host,

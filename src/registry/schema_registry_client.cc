@@ -322,7 +322,11 @@ struct SchemaRegistryClient::Impl {
     }
   }
 
-  asio::awaitable<void> FetchLoop(int32_t id, std::shared_ptr<Task> task) {
+  // Fetches until Ready (or shutdown), waiting out a growing backoff after
+  // each failure. `start_at` delays the first attempt.
+  asio::awaitable<void> FetchLoop(int32_t id, std::shared_ptr<Task> task,
+                                  Clock::time_point start_at) {
+    if (start_at > Clock::now()) co_await Sleep(*task, start_at);
     for (int failures_in_row = 0; !stopping; ++failures_in_row) {
       auto r = co_await FetchWithRetries(id, *task);
       if (stopping) break;
@@ -398,7 +402,7 @@ struct SchemaRegistryClient::Impl {
 
   // Client thread. Starts the fetch task for `id` unless one runs; `wake`
   // cuts a running task's backoff short.
-  void StartFetch(int32_t id, bool wake) {
+  void StartFetch(int32_t id, bool wake, Clock::time_point start_at = {}) {
     if (stopping) return;
     if (auto it = tasks.find(id); it != tasks.end()) {
       if (wake) {
@@ -414,7 +418,7 @@ struct SchemaRegistryClient::Impl {
     }
     auto task = std::make_shared<Task>(ioc);
     tasks.emplace(id, task);
-    asio::co_spawn(ioc, FetchLoop(id, task), [this, id](std::exception_ptr ep) {
+    asio::co_spawn(ioc, FetchLoop(id, task, start_at), [this, id](std::exception_ptr ep) {
       if (!ep) return;
       std::string what = "unknown exception";
       try {
@@ -424,10 +428,12 @@ struct SchemaRegistryClient::Impl {
       } catch (...) {
       }
       tasks.erase(id);
-      PublishFailed(id, MakeError(Errc::kInternal, "fetch failed: " + what),
-                    Clock::now() + settings.quarantine_backoff_initial);
-      // Without a task the id would never be retried: schedule a fresh one.
-      asio::post(ioc, [this, id] { StartFetch(id, false); });
+      if (stopping) return;
+      const Clock::time_point retry_at = Clock::now() + settings.quarantine_backoff_max;
+      PublishFailed(id, MakeError(Errc::kInternal, "fetch failed: " + what), retry_at);
+      // Without a task the id would never be retried: start a fresh one that
+      // first waits, so a repeating failure cannot spin.
+      asio::post(ioc, [this, id, retry_at] { StartFetch(id, false, retry_at); });
     });
   }
 
