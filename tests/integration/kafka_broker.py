@@ -11,7 +11,7 @@ import os
 import subprocess
 import time
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
 
 REPO = os.environ.get("RTE_SOURCE_DIR") or os.path.abspath(
@@ -92,15 +92,37 @@ class KafkaBroker:
         return len(t.partitions)
 
     def _wait_partitions(self, topic, count, timeout):
+        """Waits until metadata shows `count` partitions with leaders AND each
+        leader answers offset queries: right after creation a KRaft broker
+        can briefly answer NOT_LEADER_OR_FOLLOWER although metadata names it."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 if self.partition_count(topic) == count:
-                    return
+                    break
             except KafkaException:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"topic {topic} did not reach {count} partitions with leaders")
+        else:
+            raise TimeoutError(f"topic {topic} did not reach {count} partitions with leaders")
+        c = Consumer({"bootstrap.servers": self.bootstrap, "group.id": "rte-it-probe",
+                      "enable.auto.commit": False})
+        try:
+            pending = list(range(count))
+            while pending:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{topic}: partitions {pending} answer no offset query")
+                left = []
+                for p in pending:
+                    try:
+                        c.get_watermark_offsets(TopicPartition(topic, p), timeout=5)
+                    except KafkaException:
+                        left.append(p)
+                pending = left
+                if pending:
+                    time.sleep(0.1)
+        finally:
+            c.close()
 
     def create_topic(self, name, partitions=3, timeout=30):
         futures = self.admin.create_topics(
