@@ -92,12 +92,16 @@ Status KafkaConsumer::Start() {
   }
   rd_kafka_poll_set_consumer(rk_);
   queue_ = rd_kafka_queue_get_consumer(rk_);
+  // A subscription change wakes the poll so it takes effect within
+  // microseconds, not at the end of the poll timeout.
+  interest_updates_.SetWakeCallback([q = queue_] { rd_kafka_queue_yield(q); });
   stop_ = false;
   thread_ = std::thread([this] { Run(); });
   return {};
 }
 
 void KafkaConsumer::Stop() {
+  interest_updates_.SetWakeCallback(nullptr);  // before the queue goes away
   stop_ = true;
   if (thread_.joinable()) thread_.join();
   if (queue_) {
@@ -130,33 +134,38 @@ bool KafkaConsumer::RefreshAssignment() {
     if (!wanted.count(topic.topic) || topic.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
     seen.insert(topic.topic);
     for (int p = 0; p < topic.partition_cnt; ++p) {
-      auto key = std::make_pair(std::string(topic.topic), topic.partitions[p].id);
+      const int32_t partition = topic.partitions[p].id;
+      auto key = std::make_pair(std::string(topic.topic), partition);
       if (assigned_.count(key)) continue;
-      auto* tp = rd_kafka_topic_partition_list_add(add, topic.topic, topic.partitions[p].id);
-      if (initial_done_) {
-        tp->offset = RD_KAFKA_OFFSET_BEGINNING;  // appeared after start: all of it is new
-      } else {
+      // Partitions known at start-up start where configured, even when their
+      // start could only be resolved at a later refresh; partitions that
+      // appear later are new, so all of them is read.
+      if (!initial_done_) start_pending_.insert(key);
+      int64_t offset = RD_KAFKA_OFFSET_BEGINNING;
+      if (start_pending_.count(key)) {
         switch (settings_.kafka.start) {
           case config::StartPosition::kBeginning:
-            tp->offset = RD_KAFKA_OFFSET_BEGINNING;
+            offset = RD_KAFKA_OFFSET_BEGINNING;
             break;
           case config::StartPosition::kTimestamp:
-            tp->offset = settings_.kafka.start_timestamp_ms;
+            offset = settings_.kafka.start_timestamp_ms;
             break;
           case config::StartPosition::kEnd: {
             // Resolve the end now, so that "ready" means every record
-            // produced from here on will be delivered.
+            // produced from here on will be delivered. On failure the
+            // partition waits for the next refresh (and ready stays false).
             int64_t lo = 0, hi = 0;
-            if (rd_kafka_query_watermark_offsets(rk_, topic.topic, topic.partitions[p].id, &lo, &hi, 5000) ==
-                RD_KAFKA_RESP_ERR_NO_ERROR) {
-              tp->offset = hi;
-            } else {
-              tp->offset = RD_KAFKA_OFFSET_END;
+            rd_kafka_resp_err_t qe = rd_kafka_query_watermark_offsets(rk_, topic.topic, partition, &lo, &hi, 5000);
+            if (qe != RD_KAFKA_RESP_ERR_NO_ERROR) {
+              spdlog::warn("kafka: end offset of {}[{}] unknown ({}); retrying", topic.topic, partition, rd_kafka_err2str(qe));
+              continue;
             }
+            offset = hi;
             break;
           }
         }
       }
+      rd_kafka_topic_partition_list_add(add, topic.topic, partition)->offset = offset;
     }
   }
   rd_kafka_metadata_destroy(md);
@@ -182,6 +191,7 @@ bool KafkaConsumer::RefreshAssignment() {
     }
     for (int i = 0; i < add->cnt; ++i) {
       assigned_[{add->elems[i].topic, add->elems[i].partition}] = true;
+      start_pending_.erase({add->elems[i].topic, add->elems[i].partition});
       spdlog::info("kafka: reading {}[{}] from {}", add->elems[i].topic, add->elems[i].partition,
                    add->elems[i].offset == RD_KAFKA_OFFSET_BEGINNING ? std::string("the beginning")
                    : add->elems[i].offset == RD_KAFKA_OFFSET_END     ? std::string("the end")
@@ -192,8 +202,8 @@ bool KafkaConsumer::RefreshAssignment() {
   }
   rd_kafka_topic_partition_list_destroy(add);
   initial_done_ = true;
-  stats_.ready.Set(1);
-  return true;
+  stats_.ready.Set(start_pending_.empty() ? 1 : 0);
+  return start_pending_.empty();
 }
 
 void KafkaConsumer::ApplyInterestUpdates() {
@@ -212,8 +222,7 @@ void KafkaConsumer::HandleMessage(rd_kafka_message_t* msg) {
     return;
   }
   const char* topic = rd_kafka_topic_name(msg->rkt);
-  auto tp = std::make_pair(std::string(topic), msg->partition);
-  if (!parked_.empty() && parked_.count(tp)) return;  // refetched after the schema arrives
+  if (!parked_.empty() && parked_.count({topic, msg->partition})) return;  // refetched after the schema arrives
   stats_.records_received.Add();
   RecordView r;
   r.topic = topic;
@@ -238,7 +247,7 @@ void KafkaConsumer::HandleMessage(rd_kafka_message_t* msg) {
     // Park the partition at this record until its schema can be had; other
     // partitions keep flowing.
     stats_.records_parked.Add();
-    parked_[tp] = {msg->offset, router_.pending_schema_id()};
+    parked_[{topic, msg->partition}] = {msg->offset, router_.pending_schema_id()};
     rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, msg->partition);
     rd_kafka_pause_partitions(rk_, l);
@@ -269,7 +278,7 @@ void KafkaConsumer::Run() {
   std::vector<rd_kafka_message_t*> batch(kBatch);
   const auto refresh_every = std::chrono::milliseconds(settings_.kafka.metadata_refresh_ms);
   auto next_refresh = Clock::now();
-  auto next_parked_retry = Clock::now() + std::chrono::seconds(5);
+  auto next_parked_retry = Clock::now() + std::chrono::seconds(1);
   while (!stop_.load(std::memory_order_relaxed)) {
     auto now = Clock::now();
     if (now >= next_refresh) {
@@ -278,7 +287,7 @@ void KafkaConsumer::Run() {
     }
     if (schema_ready_.exchange(false, std::memory_order_acq_rel) || (now >= next_parked_retry && !parked_.empty())) {
       RetryParked();
-      next_parked_retry = now + std::chrono::seconds(5);
+      next_parked_retry = now + std::chrono::seconds(1);
     }
     ApplyInterestUpdates();
     ssize_t n = rd_kafka_consume_batch_queue(queue_, 50, batch.data(), kBatch);

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 #include <thread>
@@ -75,6 +76,8 @@ class KafkaConsumer {
   std::atomic<bool> stop_{false};
   bool initial_done_ = false;  // ingest thread only
   std::map<std::pair<std::string, int32_t>, bool> assigned_;  // ingest thread only
+  // Partitions seen at start-up whose configured start is not resolved yet.
+  std::set<std::pair<std::string, int32_t>> start_pending_;  // ingest thread only
 
   // Partitions paused on a missing schema: (topic, partition) -> offset to
   // resume from, and the schema they wait for. Ingest thread only.

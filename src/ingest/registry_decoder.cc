@@ -38,6 +38,8 @@ DecodeResult RegistryDecoder::Decode(std::span<const uint8_t> bytes) {
   auto frame = registry::ParseConfluentFrame(bytes, registry::SchemaType::kAvro);
   if (!frame) return DecodeResult::Fail(frame.error().message);
   const int32_t id = frame->schema_id;
+  // Hot path: a schema parsed before needs no lookup (ids are immutable).
+  if (auto cached = parsed_.find(id); cached != parsed_.end()) return DecodeWith(cached->second, id, frame->payload);
   registry::LookupResult found = client_.Lookup(id);
   if (found.pending()) return DecodeResult::Pending(id);
   if (found.failed()) {
@@ -50,11 +52,14 @@ DecodeResult RegistryDecoder::Decode(std::span<const uint8_t> bytes) {
     LogOnce(id, found.error().message + " (records wait for it)");
     return DecodeResult::Pending(id);
   }
-  const Parsed& schema = ParseSchema(*found.schema());
+  return DecodeWith(ParseSchema(*found.schema()), id, frame->payload);
+}
+
+DecodeResult RegistryDecoder::DecodeWith(const Parsed& schema, int32_t id, std::span<const uint8_t> payload) {
   if (!schema.error.empty()) return DecodeResult::Fail("schema id " + std::to_string(id) + ": " + schema.error);
   switch (schema.type) {
     case registry::SchemaType::kAvro: {
-      auto value = avro::DecodeToValue(*schema.avro, frame->payload);
+      auto value = avro::DecodeToValue(*schema.avro, payload);
       if (!value) return DecodeResult::Fail("Avro (schema " + std::to_string(id) + "): " + value.error().message);
       return DecodeResult::Ok(std::move(*value));
     }
@@ -63,7 +68,7 @@ DecodeResult RegistryDecoder::Decode(std::span<const uint8_t> bytes) {
       boost::json::parse_options opts;
       opts.max_depth = 64;
       auto v = boost::json::parse(
-          std::string_view(reinterpret_cast<const char*>(frame->payload.data()), frame->payload.size()), ec, {}, opts);
+          std::string_view(reinterpret_cast<const char*>(payload.data()), payload.size()), ec, {}, opts);
       if (ec) return DecodeResult::Fail("JSON Schema payload is not valid JSON: " + ec.message());
       return DecodeResult::Ok(std::move(v));
     }

@@ -32,6 +32,7 @@ class RegistryDecoder final : public FramedDecoder {
     std::string error;                         // schema could not be used
   };
   const Parsed& ParseSchema(const registry::RegisteredSchema& schema);
+  DecodeResult DecodeWith(const Parsed& schema, int32_t id, std::span<const uint8_t> payload);
   void LogOnce(int32_t id, const std::string& message);
 
   registry::SchemaRegistryClient& client_;

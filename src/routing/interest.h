@@ -35,11 +35,19 @@ class InterestUpdates {
   using AppliedFn = std::function<void(int worker, uint64_t seq)>;
   void SetAppliedCallback(AppliedFn fn) { applied_ = std::move(fn); }
 
+  // Called (under the lock) after each Push, to wake the ingest thread so
+  // the update takes effect at once. Set and cleared by the ingest side.
+  void SetWakeCallback(std::function<void()> fn) {
+    std::lock_guard lock(mu_);
+    wake_ = std::move(fn);
+  }
+
   // Returns the update's sequence number.
   uint64_t Push(InterestUpdate u) {
     std::lock_guard lock(mu_);
     u.seq = ++seq_;
     pending_.push_back(std::move(u));
+    if (wake_) wake_();
     return seq_;
   }
   // Swaps the pending updates into *out (which is cleared first).
@@ -62,6 +70,7 @@ class InterestUpdates {
   std::mutex mu_;
   std::vector<InterestUpdate> pending_;  // guarded by mu_
   uint64_t seq_ = 0;                     // guarded by mu_
+  std::function<void()> wake_;           // guarded by mu_
   AppliedFn applied_;
 };
 

@@ -121,7 +121,7 @@ std::string Gateway::MetricsText() const {
   p.Counter("rte_records_routed_total", "records rendered and handed to workers", i.records_routed.Get());
   p.Counter("rte_record_errors_total", "records rejected", i.key_errors.Get(), "part=\"key\"");
   p.Counter("rte_record_errors_total", "records rejected", i.value_errors.Get(), "part=\"value\"");
-  p.Counter("rte_records_parked_total", "records parked waiting for a schema", i.records_parked.Get());
+  p.Counter("rte_records_parked_total", "records that waited for their schema (first sighting of an id, or registry down)", i.records_parked.Get());
   p.Counter("rte_kafka_errors_total", "librdkafka errors", i.consumer_errors.Get());
   p.Gauge("rte_kafka_assigned_partitions", "partitions this instance reads", static_cast<double>(i.assigned_partitions.Get()));
   p.Gauge("rte_interest_keys", "(channel, tenant) pairs with subscribers", static_cast<double>(i.interest_keys.Get()));
@@ -175,6 +175,7 @@ std::string Gateway::StatsJson() const {
   o["records_parked"] = i.records_parked.Get();
   o["kafka_errors"] = i.consumer_errors.Get();
   o["assigned_partitions"] = i.assigned_partitions.Get();
+  o["interest_keys"] = i.interest_keys.Get();
   int64_t connections = 0, subscriptions = 0;
   uint64_t sums[12] = {};
   for (const auto& w : workers_) {
