@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -22,11 +23,20 @@ namespace json = boost::json;
 // Why a sink refused an item.
 enum class SinkFailure : uint8_t { kNone, kOverLimit, kInvalidUtf8, kDecimalTooLarge };
 
-// Writes compact JSON text straight into a string. Every method returns false
+// Writes compact JSON text straight into a string, through a raw pointer
+// into the string's (grown, then trimmed) storage. Every method returns false
 // once the text written exceeds the limit (or on invalid input, see failure()).
 class TextSink {
  public:
-  TextSink(std::string* out, size_t limit) : out_(out), start_(out->size()), limit_(limit) {}
+  TextSink(std::string* out, size_t limit, size_t size_hint) : out_(out), start_(out->size()), limit_(limit) {
+    base_ = out_->data();
+    p_ = base_ + start_;
+    end_ = p_;
+    Grow(size_hint);
+  }
+
+  // Trims the string to what was written, or back to its old size.
+  void Finish(bool ok) { out_->resize(ok ? static_cast<size_t>(p_ - base_) : start_); }
 
   bool BeginObject(size_t) { return Char('{'); }
   bool EndObject() { return Char('}'); }
@@ -34,53 +44,89 @@ class TextSink {
   bool EndArray() { return Char(']'); }
   bool Comma() { return Char(','); }
   bool Key(std::string_view, std::string_view key_json) { return Raw(key_json); }
-  bool MapKey(std::string_view key) {
-    if (!AppendJsonString(key, out_)) return Failed(SinkFailure::kInvalidUtf8);
-    return Char(':');
-  }
+  bool MapKey(std::string_view key) { return String(key) && Char(':'); }
   bool Null() { return Raw("null"); }
   bool Bool(bool b) { return Raw(b ? std::string_view("true") : std::string_view("false")); }
   bool Int(int64_t v) {
-    char buf[kMaxNumberChars];
-    return Raw({buf, FormatInt64(v, buf)});
+    Room(kMaxNumberChars);
+    p_ += FormatInt64(v, p_);
+    return Check();
   }
   bool Double(double d) {
-    char buf[kMaxNumberChars];
-    return Raw({buf, FormatDouble(d, buf)});
+    Room(kMaxNumberChars);
+    p_ += FormatDouble(d, p_);
+    return Check();
   }
   bool String(std::string_view s) {
-    if (!AppendJsonString(s, out_)) return Failed(SinkFailure::kInvalidUtf8);
+    size_t need = 6 * s.size() + 2;
+    if (s.size() > 4096) {  // avoid reserving 6x for long strings: measure first
+      const std::optional<size_t> len = JsonStringLength(s);
+      if (!len) return Failed(SinkFailure::kInvalidUtf8);
+      need = *len;
+    }
+    Room(need);
+    char* e = WriteJsonString(s, p_);
+    if (e == nullptr) return Failed(SinkFailure::kInvalidUtf8);
+    p_ = e;
     return Check();
   }
   bool Ascii(std::string_view s) {
-    out_->push_back('"');
-    out_->append(s);
-    return Char('"');
+    Room(s.size() + 2);
+    *p_++ = '"';
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+    *p_++ = '"';
+    return Check();
   }
   bool Symbol(std::string_view, std::string_view symbol_json) { return Raw(symbol_json); }
   bool Base64(std::span<const uint8_t> bytes) {
-    out_->push_back('"');
-    AppendBase64(bytes, out_);
-    return Char('"');
+    const size_t n = Base64Length(bytes.size());
+    Room(n + 2);
+    *p_++ = '"';
+    WriteBase64(bytes, p_);
+    p_ += n;
+    *p_++ = '"';
+    return Check();
   }
   bool Decimal(std::span<const uint8_t> bytes, int32_t scale) {
-    out_->push_back('"');
-    if (!AppendDecimal(bytes, scale, out_)) return Failed(SinkFailure::kDecimalTooLarge);
-    return Char('"');
+    Room(kMaxDecimalChars + 2);
+    *p_++ = '"';
+    const size_t n = WriteDecimal(bytes, scale, p_);
+    if (n == 0) return Failed(SinkFailure::kDecimalTooLarge);
+    p_ += n;
+    *p_++ = '"';
+    return Check();
   }
 
   SinkFailure failure() const { return failure_; }
 
  private:
-  bool Char(char c) {
-    out_->push_back(c);
+  // Makes room for `n` more chars at p_.
+  [[gnu::always_inline]] void Room(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) [[unlikely]] Grow(n);
+  }
+  [[gnu::noinline]] void Grow(size_t n) {
+    const size_t used = static_cast<size_t>(p_ - base_);
+    const size_t size = std::max(used + n, 2 * out_->size());
+    out_->resize(size);
+    base_ = out_->data();
+    p_ = base_ + used;
+    end_ = base_ + size;
+  }
+  [[gnu::always_inline]] bool Char(char c) {
+    Room(1);
+    *p_++ = c;
     return Check();
   }
-  bool Raw(std::string_view s) {
-    out_->append(s);
+  [[gnu::always_inline]] bool Raw(std::string_view s) {
+    Room(s.size());
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
     return Check();
   }
-  bool Check() { return out_->size() - start_ <= limit_ || Failed(SinkFailure::kOverLimit); }
+  [[gnu::always_inline]] bool Check() {
+    return static_cast<size_t>(p_ - base_) - start_ <= limit_ || Failed(SinkFailure::kOverLimit);
+  }
   bool Failed(SinkFailure f) {
     failure_ = f;
     return false;
@@ -89,6 +135,9 @@ class TextSink {
   std::string* out_;
   size_t start_;
   size_t limit_;
+  char* base_ = nullptr;  // out_->data(), refreshed by Grow
+  char* p_ = nullptr;
+  char* end_ = nullptr;
   SinkFailure failure_ = SinkFailure::kNone;
 };
 
@@ -96,9 +145,7 @@ class TextSink {
 // have so that it fails exactly when TextSink would.
 class ValueSink {
  public:
-  explicit ValueSink(size_t limit, int max_depth) : limit_(limit) {
-    stack_.reserve(static_cast<size_t>(max_depth) + 1);
-  }
+  explicit ValueSink(size_t limit) : limit_(limit) {}
 
   bool BeginObject(size_t fields) {
     json::object obj(sp_);
@@ -276,12 +323,16 @@ class Decoder {
     return Fail(Errc::kInternal, "sink failed");
   }
 
-  bool ReadLong(int64_t* out) {
+  [[gnu::always_inline]] bool ReadLong(int64_t* out) {
     if (p_ < end_ && *p_ < 0x80) [[likely]] {
       const uint64_t v = *p_++;
       *out = static_cast<int64_t>((v >> 1) ^ (0 - (v & 1)));
       return true;
     }
+    return ReadLongSlow(out);
+  }
+
+  [[gnu::noinline]] bool ReadLongSlow(int64_t* out) {
     uint64_t v = 0;
     for (int i = 0, shift = 0; i < 10; ++i, shift += 7) {
       if (p_ >= end_) return Fail(Errc::kOutOfRange, "truncated varint");
@@ -482,9 +533,9 @@ class Decoder {
       }
       case LogicalType::kDuration: {
         const bool ok = sink_.BeginObject(3) && sink_.Key("months", "\"months\":") &&
-                        sink_.Int(LoadLe32(b.data())) && sink_.Comma() && sink_.Key("days", "\"days\":") &&
-                        sink_.Int(LoadLe32(b.data() + 4)) && sink_.Comma() &&
-                        sink_.Key("milliseconds", "\"milliseconds\":") && sink_.Int(LoadLe32(b.data() + 8)) &&
+                        sink_.Int(LoadLe32(b.data())) && sink_.Key("days", ",\"days\":") &&
+                        sink_.Int(LoadLe32(b.data() + 4)) &&
+                        sink_.Key("milliseconds", ",\"milliseconds\":") && sink_.Int(LoadLe32(b.data() + 8)) &&
                         sink_.EndObject();
         return ok || SinkFailed();
       }
@@ -497,9 +548,10 @@ class Decoder {
     if (!sink_.BeginObject(n.fields.size())) return SinkFailed();
     bool first = true;
     for (const SchemaField& f : n.fields) {
-      if (!first && !sink_.Comma()) return SinkFailed();
+      // key_json is ",\"name\":"; the first field skips the comma.
+      const std::string_view key = first ? std::string_view(f.key_json).substr(1) : std::string_view(f.key_json);
       first = false;
-      if (!sink_.Key(f.name, f.key_json)) return SinkFailed();
+      if (!sink_.Key(f.name, key)) return SinkFailed();
       if (!Value(*f.type, depth + 1)) {
         path_.push_back("." + f.name);
         return false;
@@ -571,7 +623,7 @@ class Decoder {
 
 Result<json::value> DecodeToValue(const Schema& schema, std::span<const uint8_t> data, const DecodeOptions& options) {
   try {
-    ValueSink sink(options.max_output_bytes, options.max_depth);
+    ValueSink sink(options.max_output_bytes);
     Decoder<ValueSink> decoder(data, &sink, options);
     if (!decoder.Run(schema.root())) return decoder.TakeError();
     return sink.TakeRoot();
@@ -584,12 +636,13 @@ Status DecodeToJson(const Schema& schema, std::span<const uint8_t> data, std::st
                     const DecodeOptions& options) {
   const size_t start = out->size();
   try {
-    TextSink sink(out, options.max_output_bytes);
+    // Most records render to less than 3x their binary size.
+    const size_t hint = std::min(64 + 3 * data.size(), options.max_output_bytes + 64);
+    TextSink sink(out, options.max_output_bytes, hint);
     Decoder<TextSink> decoder(data, &sink, options);
-    if (!decoder.Run(schema.root())) {
-      out->resize(start);
-      return decoder.TakeError();
-    }
+    const bool ok = decoder.Run(schema.root());
+    sink.Finish(ok);
+    if (!ok) return decoder.TakeError();
     return {};
   } catch (const std::bad_alloc&) {
     out->resize(start);

@@ -58,18 +58,18 @@ inline uint64_t Load64(const unsigned char* p) {
 
 }  // namespace
 
-bool AppendJsonString(std::string_view s, std::string* out) {
+char* WriteJsonString(std::string_view s, char* dst) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   const auto* run = p;  // start of bytes not yet copied
-  out->push_back('"');
+  *dst++ = '"';
   while (p < end) {
     while (end - p >= 8 && !WordNeedsWork(Load64(p))) p += 8;
     if (p >= end) break;
     const unsigned char c = *p;
     if (c >= 0x80) {
       const size_t n = Utf8SequenceLength(p, end);
-      if (n == 0) return false;
+      if (n == 0) return nullptr;
       p += n;
       continue;
     }
@@ -77,25 +77,41 @@ bool AppendJsonString(std::string_view s, std::string* out) {
       ++p;
       continue;
     }
-    out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p - run));
+    std::memcpy(dst, run, static_cast<size_t>(p - run));
+    dst += p - run;
+    *dst++ = '\\';
     if (c < 0x20) {
       const char e = kControlEscape[c];
       if (e == 'u') {
-        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out->append(esc, 6);
+        *dst++ = 'u';
+        *dst++ = '0';
+        *dst++ = '0';
+        *dst++ = kHex[c >> 4];
+        *dst++ = kHex[c & 15];
       } else {
-        const char esc[2] = {'\\', e};
-        out->append(esc, 2);
+        *dst++ = e;
       }
     } else {
-      const char esc[2] = {'\\', static_cast<char>(c)};
-      out->append(esc, 2);
+      *dst++ = static_cast<char>(c);
     }
     ++p;
     run = p;
   }
-  out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(end - run));
-  out->push_back('"');
+  std::memcpy(dst, run, static_cast<size_t>(end - run));
+  dst += end - run;
+  *dst++ = '"';
+  return dst;
+}
+
+bool AppendJsonString(std::string_view s, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + 6 * s.size() + 2);
+  char* end = WriteJsonString(s, out->data() + start);
+  if (end == nullptr) {
+    out->resize(start);
+    return false;
+  }
+  out->resize(static_cast<size_t>(end - out->data()));
   return true;
 }
 

@@ -21,6 +21,11 @@ inline constexpr size_t kMaxNumberChars = 32;
 // (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
 bool AppendJsonString(std::string_view s, std::string* out);
 
+// As AppendJsonString, writing to `dst`, which must have room for
+// JsonStringLength(s) chars (6 * s.size() + 2 always suffices). Returns the
+// end of what was written, or nullptr if `s` is not valid UTF-8.
+char* WriteJsonString(std::string_view s, char* dst);
+
 // The length AppendJsonString would append (quotes included), or nullopt if
 // `s` is not valid UTF-8.
 std::optional<size_t> JsonStringLength(std::string_view s);

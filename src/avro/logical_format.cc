@@ -135,7 +135,7 @@ size_t FormatUuid(std::span<const uint8_t, 16> bytes, char* buf) {
   return n;
 }
 
-bool AppendDecimal(std::span<const uint8_t> bytes, int32_t scale, std::string* out) {
+size_t WriteDecimal(std::span<const uint8_t> bytes, int32_t scale, char* dst) {
   const uint8_t* b = bytes.data();
   size_t len = bytes.size();
   const bool negative = len > 0 && (b[0] & 0x80) != 0;
@@ -144,7 +144,7 @@ bool AppendDecimal(std::span<const uint8_t> bytes, int32_t scale, std::string* o
     ++b;
     --len;
   }
-  if (len > kMaxDecimalBytes) return false;
+  if (len > kMaxDecimalBytes) return 0;
 
   // Magnitude as big-endian unsigned bytes (two's complement negated).
   std::array<uint8_t, kMaxDecimalBytes> mag;
@@ -198,20 +198,35 @@ bool AppendDecimal(std::span<const uint8_t> bytes, int32_t scale, std::string* o
   }
 
   const bool is_zero = nd == 1 && digits[0] == '0';
-  if (negative && !is_zero) out->push_back('-');
+  char* p = dst;
+  if (negative && !is_zero) *p++ = '-';
   const size_t s = static_cast<size_t>(scale);
   if (s == 0) {
-    out->append(digits.data(), nd);
+    std::memcpy(p, digits.data(), nd);
+    p += nd;
   } else if (nd > s) {
-    out->append(digits.data(), nd - s);
-    out->push_back('.');
-    out->append(digits.data() + nd - s, s);
+    std::memcpy(p, digits.data(), nd - s);
+    p += nd - s;
+    *p++ = '.';
+    std::memcpy(p, digits.data() + nd - s, s);
+    p += s;
   } else {
-    out->append("0.", 2);
-    out->append(s - nd, '0');
-    out->append(digits.data(), nd);
+    *p++ = '0';
+    *p++ = '.';
+    std::memset(p, '0', s - nd);
+    p += s - nd;
+    std::memcpy(p, digits.data(), nd);
+    p += nd;
   }
-  return true;
+  return static_cast<size_t>(p - dst);
+}
+
+bool AppendDecimal(std::span<const uint8_t> bytes, int32_t scale, std::string* out) {
+  const size_t start = out->size();
+  out->resize(start + kMaxDecimalChars);
+  const size_t n = WriteDecimal(bytes, scale, out->data() + start);
+  out->resize(start + n);
+  return n > 0;
 }
 
 }  // namespace rte::avro

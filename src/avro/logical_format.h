@@ -48,4 +48,11 @@ inline constexpr int32_t kMaxDecimalPrecision = 1000;
 // significant bytes.
 bool AppendDecimal(std::span<const uint8_t> bytes, int32_t scale, std::string* out);
 
+// Room WriteDecimal may need: sign, digits, "0.", scale zeros.
+inline constexpr size_t kMaxDecimalChars = 1 + kMaxDecimalBytes * 25 / 10 + 2 + kMaxDecimalPrecision + 8;
+
+// As AppendDecimal, writing to `dst` (room for kMaxDecimalChars). Returns the
+// length written, or 0 if the value is too large.
+size_t WriteDecimal(std::span<const uint8_t> bytes, int32_t scale, char* dst);
+
 }  // namespace rte::avro

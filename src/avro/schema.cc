@@ -266,7 +266,7 @@ class SchemaParser {
       if (!t.ok()) return WithContext(t.error(), context);
       SchemaField field;
       field.name = std::string(name);
-      field.key_json = JsonQuoted(name) + ":";
+      field.key_json = "," + JsonQuoted(name) + ":";
       field.type = *t;
       min_size = SaturatingAdd(min_size, field.type->min_size);
       n->fields.push_back(std::move(field));

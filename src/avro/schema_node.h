@@ -50,7 +50,7 @@ const char* AvroTypeName(AvroType type);
 struct SchemaNode;
 
 // A record field. `key_json` is the field name already rendered as a JSON
-// object key, quotes and colon included ("\"amount\":").
+// object key after a comma, quotes and colon included (",\"amount\":").
 struct SchemaField {
   std::string name;
   std::string key_json;

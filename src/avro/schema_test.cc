@@ -45,7 +45,7 @@ TEST(SchemaTest, RecordTreeAndMinSize) {
   EXPECT_EQ(r.full_name, "n.R");
   ASSERT_EQ(r.fields.size(), 5u);
   EXPECT_EQ(r.fields[2].name, "c");
-  EXPECT_EQ(r.fields[2].key_json, "\"c\":");
+  EXPECT_EQ(r.fields[2].key_json, ",\"c\":");
   EXPECT_EQ(r.fields[2].type->type, AvroType::kUnion);
   EXPECT_EQ(r.min_size, 1 + 8 + 1 + 16 + 0);
   EXPECT_EQ(s->FindNamed("n.F"), r.fields[3].type);

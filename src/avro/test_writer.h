@@ -1,6 +1,7 @@
-// TestWriter: writes raw Avro binary for tests and benchmarks, including
+// TestWriter: writes raw Avro binary for tests, benchmarks and the demo's
+// producer, including
 // malformed encodings (negative lengths, huge counts) no real writer emits.
-// Not part of the library. Thread: single-threaded value type.
+// Thread: single-threaded value type.
 #pragma once
 
 #include <cstdint>
