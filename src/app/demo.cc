@@ -9,6 +9,7 @@
 #include <random>
 
 #include "avro/test_writer.h"
+#include "ingest/kafka_consumer.h"
 #include "registry/confluent_framing.h"
 
 namespace rte::app {
@@ -93,6 +94,7 @@ Result<Demo::Endpoints> Demo::StartCluster() {
     rd_kafka_conf_destroy(conf);
     return MakeError(Errc::kInternal, std::string("demo producer: ") + err);
   }
+  rd_kafka_conf_set_log_cb(conf, ingest::KafkaLogToSpdlog);
   producer_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!producer_) {
     rd_kafka_conf_destroy(conf);

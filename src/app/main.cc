@@ -163,7 +163,8 @@ int main(int argc, char** argv) {
   env.Set("KAFKA_SCHEMA_REGISTRY_USER", "");
   env.Set("KAFKA_SECURITY_PROTOCOL", "");
   env.Set("KAFKA_SASL_MECHANISMS", "");
-  env.Set("KAFKA_CONFIG", "");
+  // The mock broker holds an empty fetch for the whole wait: keep it short.
+  env.Set("KAFKA_CONFIG", "fetch.wait.max.ms=10");
   auto settings = rte::config::LoadSettings(env, true);
   if (!settings) {
     std::fprintf(stderr, "realtime-events demo: configuration error: %s\n", settings.error().message.c_str());

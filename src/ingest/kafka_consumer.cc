@@ -11,7 +11,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void LogCallback(const rd_kafka_t*, int level, const char* fac, const char* buf) {
+}  // namespace
+
+void KafkaLogToSpdlog(const rd_kafka_t*, int level, const char* fac, const char* buf) {
   if (level <= 3) {
     spdlog::error("kafka {}: {}", fac, buf);
   } else if (level <= 4) {
@@ -22,6 +24,8 @@ void LogCallback(const rd_kafka_t*, int level, const char* fac, const char* buf)
     spdlog::debug("kafka {}: {}", fac, buf);
   }
 }
+
+namespace {
 
 void ErrorCallback(rd_kafka_t*, int err, const char* reason, void* opaque) {
   auto* stats = static_cast<metrics::IngestStats*>(opaque);
@@ -82,7 +86,7 @@ Status KafkaConsumer::Start() {
                        (origin.empty() ? std::string("librdkafka") : origin) + ": " + name + ": " + err);
     }
   }
-  rd_kafka_conf_set_log_cb(conf, LogCallback);
+  rd_kafka_conf_set_log_cb(conf, KafkaLogToSpdlog);
   rd_kafka_conf_set_error_cb(conf, ErrorCallback);
   rd_kafka_conf_set_opaque(conf, &stats_);
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);

@@ -32,6 +32,9 @@ struct rd_kafka_message_s;
 
 namespace rte::ingest {
 
+// librdkafka log callback writing to spdlog (for every rd_kafka_t we create).
+void KafkaLogToSpdlog(const rd_kafka_s* rk, int level, const char* facility, const char* message);
+
 class KafkaConsumer {
  public:
   KafkaConsumer(const config::Settings& settings, const routing::ChannelTable& channels,
