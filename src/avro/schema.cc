@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <unordered_set>
 
 #include "avro/json_text.h"
 #include "avro/logical_format.h"
@@ -248,16 +249,15 @@ class SchemaParser {
     const json::array* fields = fv != nullptr ? fv->if_array() : nullptr;
     if (fields == nullptr) return SchemaError("record '" + n->full_name + "' without a \"fields\" array");
     n->fields.reserve(fields->size());
+    std::unordered_set<std::string_view> names;  // views into the parsed JSON
     int64_t min_size = 0;
     for (const json::value& f : *fields) {
       const json::object* fo = f.if_object();
       const json::string* fname = fo != nullptr ? GetString(*fo, "name") : nullptr;
       if (fname == nullptr) return SchemaError("record '" + n->full_name + "' has a field without a \"name\"");
       const std::string_view name = View(*fname);
-      for (const SchemaField& existing : n->fields) {
-        if (existing.name == name) {
-          return SchemaError("record '" + n->full_name + "' has two fields named '" + std::string(name) + "'");
-        }
+      if (!names.insert(name).second) {
+        return SchemaError("record '" + n->full_name + "' has two fields named '" + std::string(name) + "'");
       }
       const json::value* ftype = fo->if_contains("type");
       const std::string context = "record '" + n->full_name + "' field '" + std::string(name) + "'";
@@ -283,11 +283,12 @@ class SchemaParser {
     const json::value* sv = obj.if_contains("symbols");
     const json::array* symbols = sv != nullptr ? sv->if_array() : nullptr;
     if (symbols == nullptr) return SchemaError("enum '" + n->full_name + "' without a \"symbols\" array");
+    std::unordered_set<std::string_view> seen;  // views into the parsed JSON
     for (const json::value& s : *symbols) {
       const json::string* str = s.if_string();
       if (str == nullptr || str->empty()) return SchemaError("enum '" + n->full_name + "' has a non-string or empty symbol");
       const std::string_view sym = View(*str);
-      if (std::find(n->symbols.begin(), n->symbols.end(), sym) != n->symbols.end()) {
+      if (!seen.insert(sym).second) {
         return SchemaError("enum '" + n->full_name + "' repeats symbol '" + std::string(sym) + "'");
       }
       n->symbols.emplace_back(sym);
@@ -313,21 +314,21 @@ class SchemaParser {
   Result<const SchemaNode*> ParseUnion(const json::array& a, const std::string& ns, int depth) {
     SchemaNode* n = NewNode(AvroType::kUnion);
     int64_t min_branch = a.empty() ? 0 : kMinSizeCap;
+    std::unordered_set<const SchemaNode*> named_branches;
+    uint32_t unnamed_types = 0;  // bit per AvroType
     for (size_t i = 0; i < a.size(); ++i) {
       Result<const SchemaNode*> b = ParseNode(a[i], ns, depth + 1);
       if (!b.ok()) return WithContext(b.error(), "union branch " + std::to_string(i));
       const SchemaNode* branch = *b;
       if (branch->type == AvroType::kUnion) return SchemaError("a union may not directly contain a union");
-      for (const SchemaNode* other : n->branches) {
-        const bool named = branch->type == AvroType::kRecord || branch->type == AvroType::kEnum ||
-                           branch->type == AvroType::kFixed;
-        const bool same = named ? other->full_name == branch->full_name && other->type == branch->type
-                                : other->type == branch->type;
-        if (same) {
-          return SchemaError(std::string("union has two branches of type '") +
-                             (named ? branch->full_name : AvroTypeName(branch->type)) + "'");
-        }
+      // Named types are unique per full name, so the node identifies them.
+      const bool named = !branch->full_name.empty();
+      const uint32_t bit = uint32_t{1} << static_cast<unsigned>(branch->type);
+      if (named ? !named_branches.insert(branch).second : (unnamed_types & bit) != 0) {
+        return SchemaError(std::string("union has two branches of type '") +
+                           (named ? branch->full_name : AvroTypeName(branch->type)) + "'");
       }
+      if (!named) unnamed_types |= bit;
       n->branches.push_back(branch);
       min_branch = std::min(min_branch, branch->min_size);
     }

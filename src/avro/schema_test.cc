@@ -199,6 +199,26 @@ TEST(SchemaTest, DeepSchemaIsRejectedNotCrashed) {
   EXPECT_FALSE(Schema::Parse(unions).ok());
 }
 
+TEST(SchemaTest, WideSchemasParse) {
+  std::string fields, branches, symbols;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string n = std::to_string(i);
+    const std::string comma = i ? "," : "";
+    fields += comma + R"({"name":"f)" + n + R"(","type":"null"})";
+    branches += comma + R"({"type":"fixed","name":"F)" + n + R"(","size":1})";
+    symbols += comma + "\"S" + n + "\"";
+  }
+  auto r = Parsed(R"({"type":"record","name":"R","fields":[)" + fields + "]}");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->root().fields.size(), 20000u);
+  auto u = Parsed("[" + branches + "]");
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(u->root().branches.size(), 20000u);
+  auto e = Parsed(R"({"type":"enum","name":"E","symbols":[)" + symbols + "]}");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->root().symbols.size(), 20000u);
+}
+
 TEST(SchemaTest, SharedAcrossThreads) {
   auto s = Parsed(R"({"type":"record","name":"R","fields":[{"name":"s","type":"string"},{"name":"n","type":"long"}]})");
   const std::vector<uint8_t> payload = TestWriter().String("hello").Long(-42).bytes();
