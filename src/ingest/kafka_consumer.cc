@@ -10,6 +10,8 @@ namespace rte::ingest {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// Without a metadata answer for this long, Kafka counts as unreachable.
+constexpr auto kUnreachableAfter = std::chrono::seconds(10);
 
 }  // namespace
 
@@ -288,6 +290,13 @@ void KafkaConsumer::Run() {
     if (now >= next_refresh) {
       bool ok = RefreshAssignment();
       next_refresh = now + (ok ? refresh_every : std::min(refresh_every, std::chrono::milliseconds(1000)));
+      // Ready means: start offsets resolved and Kafka answering. A cluster
+      // that has not answered metadata for a while makes /readyz say so.
+      if (ok) {
+        last_metadata_ok_ = Clock::now();
+      } else if (initial_done_ && Clock::now() - last_metadata_ok_ > kUnreachableAfter) {
+        stats_.ready.Set(0);
+      }
     }
     if (schema_ready_.exchange(false, std::memory_order_acq_rel) || (now >= next_parked_retry && !parked_.empty())) {
       RetryParked();

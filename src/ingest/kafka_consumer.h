@@ -10,6 +10,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <set>
 #include <memory>
@@ -78,6 +79,7 @@ class KafkaConsumer {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   bool initial_done_ = false;  // ingest thread only
+  std::chrono::steady_clock::time_point last_metadata_ok_;  // ingest thread only
   std::map<std::pair<std::string, int32_t>, bool> assigned_;  // ingest thread only
   // Partitions seen at start-up whose configured start is not resolved yet.
   std::set<std::pair<std::string, int32_t>> start_pending_;  // ingest thread only
