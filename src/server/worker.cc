@@ -13,6 +13,7 @@ using session::WsSession;
 
 namespace {
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
+constexpr size_t kFanoutChunk = 64;  // events fanned out before yielding to the loop
 }
 
 Worker::Worker(int index, const routing::ChannelTable& channels, const session::SessionOptions& options,
@@ -147,17 +148,35 @@ void Worker::OnInterestApplied(uint64_t seq) {
 }
 
 void Worker::PostEvents(std::vector<routing::EventPtr> events) {
-  asio::post(ioc_, [this, events = std::move(events)] { Fanout(events); });
+  asio::post(ioc_, [this, events = std::move(events)]() mutable {
+    stats_.events_in.Add(events.size());
+    for (auto& e : events) backlog_.push_back(std::move(e));
+    if (!draining_) {
+      draining_ = true;
+      DrainBacklog();
+    }
+  });
 }
 
-void Worker::Fanout(const std::vector<routing::EventPtr>& events) {
-  stats_.events_in.Add(events.size());
-  for (const auto& ev : events) {
+void Worker::DrainBacklog() {
+  // A chunk at a time, then yield to the loop: write completions run between
+  // chunks, so a large batch neither monopolises the worker nor piles up in
+  // every session's queue at once (which would trip the queue bound of
+  // clients that keep up). Batches are appended in arrival order, so
+  // per-partition order is kept.
+  for (size_t n = 0; n < kFanoutChunk && !backlog_.empty(); ++n) {
+    const routing::EventPtr& ev = backlog_.front();
     // One shared buffer per event; every session queues the same bytes.
     session::SharedFrame frame(ev, &ev->frame);
     index_by_key_.ForEachMatch(ev->channel, ev->tenant, ev->property,
                                [&](WsSession* s) { s->Deliver(frame); });
+    backlog_.pop_front();
   }
+  if (backlog_.empty()) {
+    draining_ = false;
+    return;
+  }
+  asio::post(ioc_, [this] { DrainBacklog(); });
 }
 
 }  // namespace rte::server

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
+#include <deque>
 #include <map>
 #include <memory>
 #include <thread>
@@ -68,7 +69,7 @@ class Worker final : public session::SessionHost {
  private:
   void DoAccept();
   void DoTick();
-  void Fanout(const std::vector<routing::EventPtr>& events);
+  void DrainBacklog();
 
   const int index_;
   const routing::ChannelTable& channels_;
@@ -82,6 +83,9 @@ class Worker final : public session::SessionHost {
   boost::asio::steady_timer tick_timer_{ioc_};
   std::thread thread_;
   bool stopping_ = false;
+
+  std::deque<routing::EventPtr> backlog_;  // events posted, not yet fanned out
+  bool draining_ = false;
 
   routing::SubscriptionIndex<session::WsSession> index_by_key_;
   std::unordered_map<session::WsSession*, std::shared_ptr<session::WsSession>> sessions_;
