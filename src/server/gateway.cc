@@ -113,6 +113,34 @@ void Gateway::RunUntilSignal() {
 
 bool Gateway::Ready() const { return ingest_stats_.ready.Get() == 1; }
 
+namespace {
+
+// Every per-worker counter, once: its Prometheus name (summed per worker
+// label there) and its /api/stats name (summed over workers).
+struct WorkerCounter {
+  const char* prometheus;
+  const char* json;
+  const char* help;
+  const metrics::Counter metrics::WorkerStats::*counter;
+};
+constexpr WorkerCounter kWorkerCounters[] = {
+    {"rte_connections_opened_total", "connections_opened", "WebSocket connections opened", &metrics::WorkerStats::connections_opened},
+    {"rte_connections_closed_total", "connections_closed", "WebSocket connections closed", &metrics::WorkerStats::connections_closed},
+    {"rte_deliveries_total", "deliveries", "event messages queued to clients", &metrics::WorkerStats::deliveries},
+    {"rte_sent_bytes_total", "bytes_sent", "bytes queued to clients", &metrics::WorkerStats::bytes_queued},
+    {"rte_writes_total", "writes", "gather writes to sockets", &metrics::WorkerStats::writes},
+    {"rte_commands_total", "commands", "client commands", &metrics::WorkerStats::commands},
+    {"rte_bad_commands_total", "bad_commands", "client commands answered with an error", &metrics::WorkerStats::bad_commands},
+    {"rte_bad_frames_total", "bad_frames", "protocol violations, oversized or binary frames", &metrics::WorkerStats::bad_frames},
+    {"rte_slow_consumer_closes_total", "slow_consumer_closes", "clients closed for exceeding the send queue", &metrics::WorkerStats::slow_consumer_closes},
+    {"rte_idle_closes_total", "idle_closes", "clients closed for idleness", &metrics::WorkerStats::idle_closes},
+    {"rte_write_timeouts_total", "write_timeouts", "clients dropped for a stalled write", &metrics::WorkerStats::write_timeouts},
+    {"rte_http_requests_total", "http_requests", "HTTP requests", &metrics::WorkerStats::http_requests},
+    {"rte_rejected_upgrades_total", "rejected_upgrades", "WebSocket upgrades refused or closed at once", &metrics::WorkerStats::rejected_upgrades},
+};
+
+}  // namespace
+
 std::string Gateway::MetricsText() const {
   metrics::PrometheusText p;
   const auto& i = ingest_stats_;
@@ -126,29 +154,9 @@ std::string Gateway::MetricsText() const {
   p.Gauge("rte_kafka_assigned_partitions", "partitions this instance reads", static_cast<double>(i.assigned_partitions.Get()));
   p.Gauge("rte_interest_keys", "(channel, tenant) pairs with subscribers", static_cast<double>(i.interest_keys.Get()));
   p.Gauge("rte_ready", "1 when Kafka partitions are assigned", static_cast<double>(i.ready.Get()));
-  struct Field {
-    const char* name;
-    const char* help;
-    const metrics::Counter metrics::WorkerStats::*counter;
-  };
-  static const Field kCounters[] = {
-      {"rte_connections_opened_total", "WebSocket connections opened", &metrics::WorkerStats::connections_opened},
-      {"rte_connections_closed_total", "WebSocket connections closed", &metrics::WorkerStats::connections_closed},
-      {"rte_deliveries_total", "event messages queued to clients", &metrics::WorkerStats::deliveries},
-      {"rte_sent_bytes_total", "bytes queued to clients", &metrics::WorkerStats::bytes_queued},
-      {"rte_writes_total", "gather writes to sockets", &metrics::WorkerStats::writes},
-      {"rte_commands_total", "client commands", &metrics::WorkerStats::commands},
-      {"rte_bad_commands_total", "client commands answered with an error", &metrics::WorkerStats::bad_commands},
-      {"rte_bad_frames_total", "protocol violations, oversized or binary frames", &metrics::WorkerStats::bad_frames},
-      {"rte_slow_consumer_closes_total", "clients closed for exceeding the send queue", &metrics::WorkerStats::slow_consumer_closes},
-      {"rte_idle_closes_total", "clients closed for idleness", &metrics::WorkerStats::idle_closes},
-      {"rte_write_timeouts_total", "clients dropped for a stalled write", &metrics::WorkerStats::write_timeouts},
-      {"rte_http_requests_total", "HTTP requests", &metrics::WorkerStats::http_requests},
-      {"rte_rejected_upgrades_total", "WebSocket upgrades refused or closed at once", &metrics::WorkerStats::rejected_upgrades},
-  };
-  for (const auto& f : kCounters) {
+  for (const auto& f : kWorkerCounters) {
     for (const auto& w : workers_) {
-      p.Counter(f.name, f.help, (w->worker_stats().*f.counter).Get(), "worker=\"" + std::to_string(w->index()) + "\"");
+      p.Counter(f.prometheus, f.help, (w->worker_stats().*f.counter).Get(), "worker=\"" + std::to_string(w->index()) + "\"");
     }
   }
   for (const auto& w : workers_) {
@@ -177,23 +185,17 @@ std::string Gateway::StatsJson() const {
   o["assigned_partitions"] = i.assigned_partitions.Get();
   o["interest_keys"] = i.interest_keys.Get();
   int64_t connections = 0, subscriptions = 0;
-  uint64_t sums[12] = {};
   for (const auto& w : workers_) {
-    const auto& s = w->worker_stats();
-    connections += s.connections.Get();
-    subscriptions += s.subscriptions.Get();
-    const uint64_t vals[12] = {s.deliveries.Get(),   s.bad_frames.Get(),        s.bad_commands.Get(),
-                               s.idle_closes.Get(),  s.slow_consumer_closes.Get(), s.write_timeouts.Get(),
-                               s.connections_opened.Get(), s.connections_closed.Get(), s.commands.Get(),
-                               s.writes.Get(),       s.bytes_queued.Get(),      s.rejected_upgrades.Get()};
-    for (int k = 0; k < 12; ++k) sums[k] += vals[k];
+    connections += w->worker_stats().connections.Get();
+    subscriptions += w->worker_stats().subscriptions.Get();
   }
   o["connections"] = connections;
   o["subscriptions"] = subscriptions;
-  const char* names[12] = {"deliveries", "bad_frames", "bad_commands", "idle_closes", "slow_consumer_closes",
-                           "write_timeouts", "connections_opened", "connections_closed", "commands", "writes",
-                           "bytes_sent", "rejected_upgrades"};
-  for (int k = 0; k < 12; ++k) o[names[k]] = sums[k];
+  for (const auto& f : kWorkerCounters) {
+    uint64_t sum = 0;
+    for (const auto& w : workers_) sum += (w->worker_stats().*f.counter).Get();
+    o[f.json] = sum;
+  }
   o["workers"] = workers_.size();
   return boost::json::serialize(o);
 }

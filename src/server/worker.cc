@@ -111,7 +111,7 @@ void Worker::OnSessionClosed(WsSession* s) {
   }
 }
 
-bool Worker::Subscribe(const std::shared_ptr<WsSession>& s, const routing::SubscriptionKey& key,
+void Worker::Subscribe(const std::shared_ptr<WsSession>& s, const routing::SubscriptionKey& key,
                        session::SharedFrame ack) {
   auto change = index_by_key_.Add(key, s.get());
   stats_.subscriptions.Set(static_cast<int64_t>(index_by_key_.size()));
@@ -125,7 +125,6 @@ bool Worker::Subscribe(const std::shared_ptr<WsSession>& s, const routing::Subsc
       pending_acks_.emplace(last_pushed_seq_, std::make_pair(s, std::move(ack)));
     }
   }
-  return change.added;
 }
 
 void Worker::Unsubscribe(WsSession* s, const routing::SubscriptionKey& key) {

@@ -61,7 +61,7 @@ class Worker final : public session::SessionHost {
   const session::SessionOptions& options() const override { return options_; }
   metrics::WorkerStats& stats() override { return stats_; }
   std::span<char> read_buffer() override { return read_buffer_; }
-  bool Subscribe(const std::shared_ptr<session::WsSession>& s, const routing::SubscriptionKey& key,
+  void Subscribe(const std::shared_ptr<session::WsSession>& s, const routing::SubscriptionKey& key,
                  session::SharedFrame ack) override;
   void Unsubscribe(session::WsSession* s, const routing::SubscriptionKey& key) override;
   void OnSessionClosed(session::WsSession* s) override;

@@ -37,10 +37,10 @@ class SessionHost {
   virtual metrics::WorkerStats& stats() = 0;
   // Scratch buffer for socket reads, shared by all sessions of the worker.
   virtual std::span<char> read_buffer() = 0;
-  // Adds `session` to the index under `key`, then sends `ack` to it once the
-  // subscription is in effect (every record from then on will be delivered).
-  // Returns false if it was already subscribed (ack sent at once).
-  virtual bool Subscribe(const std::shared_ptr<WsSession>& session, const routing::SubscriptionKey& key,
+  // Adds `session` to the index under `key` (no-op if it is there), then
+  // sends `ack` (if any) once the subscription is in effect: every record
+  // from then on will be delivered.
+  virtual void Subscribe(const std::shared_ptr<WsSession>& session, const routing::SubscriptionKey& key,
                          SharedFrame ack) = 0;
   virtual void Unsubscribe(WsSession* session, const routing::SubscriptionKey& key) = 0;
   // The session is gone: drop it from every index and from the worker.

@@ -143,15 +143,13 @@ bool WsSession::OnMessage(const wire::ClientMessage& msg) {
   }
 }
 
-void WsSession::Reply(std::string text) { SendText(text); }
-
 void WsSession::HandleCommand(std::string_view text) {
   auto& stats = host_.stats();
   stats.commands.Add();
   auto [cmd, err] = wire::ParseClientCommand(text);
   if (!cmd) {
     stats.bad_commands.Add();
-    Reply(wire::RenderError(err.id, wire::kErrBadRequest, err.message));
+    SendText(wire::RenderError(err.id, wire::kErrBadRequest, err.message));
     return;
   }
   switch (cmd->type) {
@@ -168,7 +166,7 @@ void WsSession::HandleCommand(std::string_view text) {
   auto channel = host_.channels().Find(cmd->channel);
   if (!channel) {
     stats.bad_commands.Add();
-    Reply(wire::RenderError(cmd->id, wire::kErrUnknownChannel, "unknown channel \"" + cmd->channel.substr(0, 64) + "\""));
+    SendText(wire::RenderError(cmd->id, wire::kErrUnknownChannel, "unknown channel \"" + cmd->channel.substr(0, 64) + "\""));
     return;
   }
   routing::SubscriptionKey key{*channel, cmd->filter.organization_id, cmd->filter.property_id.value_or("")};
@@ -176,12 +174,12 @@ void WsSession::HandleCommand(std::string_view text) {
   if (cmd->type == ClientCommand::Type::kUnsubscribe) {
     if (it == subscriptions_.end()) {
       stats.bad_commands.Add();
-      Reply(wire::RenderError(cmd->id, wire::kErrBadRequest, "not subscribed to that channel and filter"));
+      SendText(wire::RenderError(cmd->id, wire::kErrBadRequest, "not subscribed to that channel and filter"));
       return;
     }
     subscriptions_.erase(it);
     host_.Unsubscribe(this, key);
-    Reply(wire::RenderUnsubscribed(cmd->id, cmd->channel));
+    SendText(wire::RenderUnsubscribed(cmd->id, cmd->channel));
     return;
   }
   // Resume from offsets ("since") is not available yet: say so honestly.
@@ -193,7 +191,7 @@ void WsSession::HandleCommand(std::string_view text) {
   }
   if (subscriptions_.size() >= host_.options().max_subscriptions) {
     stats.bad_commands.Add();
-    Reply(wire::RenderError(cmd->id, wire::kErrLimitExceeded,
+    SendText(wire::RenderError(cmd->id, wire::kErrLimitExceeded,
                             "at most " + std::to_string(host_.options().max_subscriptions) + " subscriptions per connection"));
     return;
   }

@@ -66,7 +66,6 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void DoWrite();
   void OnWrite(const boost::system::error_code& ec, size_t frames);
   void Terminate();
-  void Reply(std::string text);
 
   boost::asio::ip::tcp::socket socket_;
   SessionHost& host_;
