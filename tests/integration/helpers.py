@@ -177,19 +177,7 @@ class WsClient:
 
     def wait_for(self, pred, timeout, what="a message"):
         """Waits until some collected message satisfies pred; returns it."""
-        deadline = time.monotonic() + timeout
-        with self._cv:
-            while True:
-                for m in self.messages:
-                    if pred(m):
-                        return m
-                left = deadline - time.monotonic()
-                if left <= 0 or self.closed.is_set():
-                    raise AssertionError(
-                        f"{self.name}: no {what} within {timeout} s (closed="
-                        f"{self.closed.is_set()}, code={self.close_code}); last messages: "
-                        f"{self.messages[-5:]}")
-                self._cv.wait(min(left, 0.2))
+        return self.wait_count(pred, 1, timeout, what)[0]
 
     def wait_count(self, pred, n, timeout, what="messages"):
         deadline = time.monotonic() + timeout

@@ -55,13 +55,25 @@ def _check_in_order(client, recs):
         assert offsets == sorted(offsets) and len(offsets) == len(set(offsets)), offsets
 
 
-def test_client_over_its_queue_bound_is_closed_and_others_keep_up(kafka, topics, gateway):
-    gw = gateway(topics, SEND_QUEUE_BYTES=1024 * 1024, HEART_BEAT_INTERVAL=120)
+def _stalled_and_healthy(gw):
+    """A client that never reads and one that does, both on organization 42's
+    payments, once both subscriptions are in effect."""
     stalled = StalledWebSocket(gw.port, "/getEvents/payment?organization_id=42&user_id=slow")
     healthy = WsClient(f"{gw.ws_base}/getEvents/payment?organization_id=42&user_id=ok", "healthy")
     try:
         wait_until(lambda: gw.stats()["subscriptions"] == 2, 10, "2 subscriptions")
         wait_until(lambda: gw.stats()["interest_keys"] == 1, 10, "interest applied")
+    except BaseException:
+        stalled.close()
+        healthy.close()
+        raise
+    return stalled, healthy
+
+
+def test_client_over_its_queue_bound_is_closed_and_others_keep_up(kafka, topics, gateway):
+    gw = gateway(topics, SEND_QUEUE_BYTES=1024 * 1024, HEART_BEAT_INTERVAL=120)
+    stalled, healthy = _stalled_and_healthy(gw)
+    try:
         # ~10 MB over ~1.5 s: more than the stalled connection's kernel
         # buffers (up to ~4 MB of send buffer) plus its 1 MB bound.
         recs = _flood(kafka, topics, 1200)
@@ -83,11 +95,8 @@ def test_client_over_its_queue_bound_is_closed_and_others_keep_up(kafka, topics,
 
 def test_client_whose_write_stalls_is_dropped(kafka, topics, gateway):
     gw = gateway(topics, SEND_QUEUE_BYTES=512 * 1024 * 1024, HEART_BEAT_INTERVAL=1)
-    stalled = StalledWebSocket(gw.port, "/getEvents/payment?organization_id=42&user_id=slow")
-    healthy = WsClient(f"{gw.ws_base}/getEvents/payment?organization_id=42&user_id=ok", "healthy")
+    stalled, healthy = _stalled_and_healthy(gw)
     try:
-        wait_until(lambda: gw.stats()["subscriptions"] == 2, 10, "2 subscriptions")
-        wait_until(lambda: gw.stats()["interest_keys"] == 1, 10, "interest applied")
         recs = _flood(kafka, topics, 2500)
         wait_until(lambda: gw.stats()["write_timeouts"] == 1, 60, "the stalled client to be dropped")
         _check_in_order(healthy, recs)
