@@ -60,6 +60,16 @@ const char* PayloadFormatName(PayloadFormat f) {
   return "?";
 }
 
+const char* AuthModeName(AuthMode m) {
+  switch (m) {
+    case AuthMode::kUnset: return "unset";
+    case AuthMode::kNone: return "none";
+    case AuthMode::kAllowlist: return "allowlist";
+    case AuthMode::kJwt: return "jwt";
+  }
+  return "?";
+}
+
 std::optional<PayloadFormat> ParsePayloadFormat(std::string_view s) {
   if (s == "auto") return PayloadFormat::kAuto;
   if (s == "json") return PayloadFormat::kJson;

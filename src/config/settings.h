@@ -68,6 +68,48 @@ struct RegistrySettings {
   std::string user_info;  // "key:secret" (secret: never logged)
 };
 
+// Who may connect and what they may see (docs/security.md).
+enum class AuthMode {
+  kUnset,      // AUTH_MODE not given: allowed only on a loopback BIND_ADDRESS (acts as none)
+  kNone,       // anyone may subscribe to anything (demo, trusted networks)
+  kAllowlist,  // organization_id/user_id pairs from ALLOWLIST_FILE
+  kJwt,        // signed tokens; claims give the user, organizations, properties
+};
+const char* AuthModeName(AuthMode m);
+
+struct AuthSettings {
+  AuthMode mode = AuthMode::kUnset;
+  std::vector<std::string> jwt_algorithms;  // JWT_ALGORITHMS, e.g. {"RS256","ES256"}
+  std::string jwt_secret;                   // JWT_SECRET (HS*); secret: never logged
+  std::string jwt_public_key_file;          // JWT_PUBLIC_KEY_FILE (PEM)
+  std::string jwt_jwks_url;                 // JWT_JWKS_URL
+  int jwt_jwks_refresh_s = 300;             // JWT_JWKS_REFRESH: background refresh period
+  int jwt_jwks_min_refresh_s = 10;          // JWT_JWKS_MIN_REFRESH: at most one on-demand fetch per period
+  std::string jwt_issuer;                   // JWT_ISSUER: required "iss" when set
+  std::string jwt_audience;                 // JWT_AUDIENCE: required in "aud" when set
+  int jwt_leeway_s = 30;                    // JWT_LEEWAY: clock skew allowed on exp/nbf
+  std::string jwt_user_claim = "sub";       // JWT_USER_CLAIM
+  std::string jwt_orgs_claim = "orgs";      // JWT_ORGS_CLAIM: a string or a list of strings
+  std::string jwt_properties_claim;         // JWT_PROPERTIES_CLAIM: empty = every property
+  std::string allowlist_file;               // ALLOWLIST_FILE
+  int auth_timeout_s = 10;                  // AUTH_TIMEOUT: a first {"type":"auth"} must come within
+};
+
+// Abuse limits (docs/security.md says what each protects).
+struct LimitSettings {
+  std::vector<std::string> allowed_origins;  // ALLOWED_ORIGINS; empty = any Origin
+  std::string tls_cert_file;                 // TLS_CERT_FILE (PEM chain); with TLS_KEY_FILE: wss://
+  std::string tls_key_file;                  // TLS_KEY_FILE (PEM)
+  int handshake_timeout_s = 10;              // HANDSHAKE_TIMEOUT: whole request (and TLS) must arrive within
+  size_t max_header_bytes = 8 * 1024;        // MAX_HEADER_BYTES: request line + headers
+  size_t max_body_bytes = 16 * 1024;         // MAX_BODY_BYTES: HTTP request bodies
+  int max_connections_per_ip = 1000;         // MAX_CONNECTIONS_PER_IP (0 = no limit)
+  int max_connections_per_user = 100;        // MAX_CONNECTIONS_PER_USER (0 = no limit)
+  double command_rate = 20;                  // COMMAND_RATE: client commands per second, sustained
+  int command_burst = 40;                    // COMMAND_BURST
+  size_t max_id_length = 128;                // MAX_ID_LENGTH: organization/property/user ids
+};
+
 struct ServerSettings {
   std::string bind_address = "0.0.0.0";
   uint16_t port = 5000;
@@ -85,6 +127,8 @@ struct Settings {
   KafkaSettings kafka;
   RegistrySettings registry;
   ServerSettings server;
+  AuthSettings auth;
+  LimitSettings limits;
   std::vector<ChannelConfig> channels;
   std::string log_level = "info";
   std::string log_format = "text";
