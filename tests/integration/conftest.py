@@ -18,6 +18,8 @@ _topic_seq = itertools.count(1)
 def gateway_binary():
     path = os.environ.get("RTE_BINARY")
     if path:
+        # Absolute: the gateway runs with the test's tmp_path as its cwd.
+        path = os.path.abspath(path)
         return path if os.access(path, os.X_OK) else None
     for d in ("build-it", "build"):
         p = os.path.join(REPO, d, "realtime-events")
