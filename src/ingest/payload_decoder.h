@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 
+#include "base/base64.h"  // Base64Encode: binary payloads are rendered as base64
 #include "base/result.h"
 #include "config/settings.h"
 
@@ -47,8 +48,5 @@ class PayloadDecoder {
  private:
   FramedDecoder* framed_;
 };
-
-// Base64 (standard alphabet, padded).
-std::string Base64Encode(std::span<const uint8_t> bytes);
 
 }  // namespace rte::ingest

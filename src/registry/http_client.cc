@@ -1,7 +1,6 @@
 #include "registry/http_client.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -14,6 +13,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
+
+#include "base/base64.h"
 
 namespace rte::registry {
 namespace asio = boost::asio;
@@ -35,12 +36,7 @@ bool IsIpLiteral(const std::string& host) {
 }  // namespace
 
 std::string BasicAuthValue(std::string_view user_info) {
-  std::string out(4 * ((user_info.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(user_info.data()),
-                                static_cast<int>(user_info.size()));
-  out.resize(static_cast<size_t>(std::max(n, 0)));
-  return "Basic " + out;
+  return "Basic " + Base64Encode(user_info);
 }
 
 struct HttpClient::Connection {
