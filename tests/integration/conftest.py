@@ -65,17 +65,18 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def gateway(request, kafka, tmp_path):
-    """Factory: gateway(topics, broker=None, **env) starts `realtime-events
-    serve` on a free port, waits for the listening line and /readyz, and
-    returns a helpers.Gateway. All are stopped at teardown; one that died on
-    its own fails the test."""
+    """Factory: gateway(topics, broker=None, nofile=None, **env) starts
+    `realtime-events serve` on a free port (with RLIMIT_NOFILE `nofile` when
+    given), waits for the listening line and /readyz, and returns a
+    helpers.Gateway. All are stopped at teardown; one that died on its own
+    fails the test."""
     binary = gateway_binary()
     if binary is None:
         pytest.skip("realtime-events binary not built (set RTE_BINARY)")
     started = []
     request.node._rte_gateways = started
 
-    def start(topics, broker=None, ready=True, **env):
+    def start(topics, broker=None, ready=True, nofile=None, **env):
         broker = broker or kafka
         full = {
             "KAFKA_BOOTSTRAP_SERVER": broker.bootstrap,
@@ -91,7 +92,9 @@ def gateway(request, kafka, tmp_path):
             "LOG_LEVEL": "debug",
         }
         full.update(env)
-        gw = Gateway(binary, full, str(tmp_path), f"gateway{len(started) + 1}")
+        gw = Gateway(binary, full, str(tmp_path), f"gateway{len(started) + 1}", nofile=nofile)
+        if full.get("TLS_CERT_FILE"):
+            gw.verify = str(full["TLS_CERT_FILE"])  # self-signed: the certificate is the CA
         started.append(gw)
         gw.wait_listening()
         if ready:

@@ -8,12 +8,13 @@ import signal
 import subprocess
 import threading
 import time
+import resource
 
 import requests
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-LISTEN_RE = re.compile(r"realtime-events listening on http://127\.0\.0\.1:(\d+)/")
+LISTEN_RE = re.compile(r"realtime-events listening on (https?)://127\.0\.0\.1:(\d+)/")
 
 
 def wait_until(pred, timeout, what, interval=0.05):
@@ -29,23 +30,51 @@ def wait_until(pred, timeout, what, interval=0.05):
         time.sleep(interval)
 
 
+_SAMPLE_RE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{(.*)\})?\s+(\S+)")
+_LABEL_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE_RE.match(line)
+        if not m:
+            continue
+        labels = tuple(sorted(_LABEL_RE.findall(m.group(3) or "")))
+        try:
+            out[(m.group(1), labels)] = float(m.group(4))
+        except ValueError:
+            pass
+    return out
+
+
 class Gateway:
     """A realtime-events process started with `serve`; stdout is read by a
     thread (for the listening line), stderr goes to a file."""
 
-    def __init__(self, binary, env, workdir, name):
+    def __init__(self, binary, env, workdir, name, nofile=None):
+        """nofile: a soft and hard RLIMIT_NOFILE for the process."""
         self.name = name
         self.stderr_path = os.path.join(workdir, f"{name}.stderr")
         self.stdout_lines = []
         self.port = None
+        self.scheme = "http"
+        self.verify = True  # for requests: a CA file when the gateway serves TLS
         self._listening = threading.Event()
         self._stopping = False
         full_env = dict(os.environ)
         full_env.update({k: str(v) for k, v in env.items()})
         self.env = env
         self._err = open(self.stderr_path, "wb")
+        preexec = None
+        if nofile is not None:
+            def preexec():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.proc = subprocess.Popen([binary, "serve"], env=full_env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=self._err, cwd=workdir)
+                                     stdout=subprocess.PIPE, stderr=self._err, cwd=workdir,
+                                     preexec_fn=preexec)
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
         self._reader.start()
 
@@ -55,16 +84,17 @@ class Gateway:
             self.stdout_lines.append(line)
             m = LISTEN_RE.search(line)
             if m and self.port is None:
-                self.port = int(m.group(1))
+                self.scheme = m.group(1)
+                self.port = int(m.group(2))
                 self._listening.set()
 
     @property
     def base(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def ws_base(self):
-        return f"ws://127.0.0.1:{self.port}"
+        return f"{'wss' if self.scheme == 'https' else 'ws'}://127.0.0.1:{self.port}"
 
     def wait_listening(self, timeout=20):
         deadline = time.monotonic() + timeout
@@ -80,7 +110,8 @@ class Gateway:
         def ready():
             self.check_alive()
             try:
-                return requests.get(self.base + "/readyz", timeout=2).status_code == 200
+                return requests.get(self.base + "/readyz", timeout=2,
+                                    verify=self.verify).status_code == 200
             except requests.RequestException:
                 return False
         wait_until(ready, timeout, f"{self.name} /readyz 200", interval=0.1)
@@ -91,7 +122,25 @@ class Gateway:
                                  f"{self.stderr_tail()}")
 
     def get(self, path, timeout=5):
-        return requests.get(self.base + path, timeout=timeout)
+        return requests.get(self.base + path, timeout=timeout, verify=self.verify)
+
+    def metrics(self):
+        """/metrics parsed: {(name, ((label, value), ...)): float}."""
+        r = self.get("/metrics")
+        assert r.status_code == 200, r.text
+        return parse_metrics(r.text)
+
+    def metric(self, name, **labels):
+        """Sum of the samples of `name` whose labels include `labels` (0 when
+        there is none)."""
+        want = set(labels.items())
+        return sum(v for (n, ls), v in self.metrics().items()
+                   if n == name and want <= set(ls))
+
+    def stderr_text(self):
+        self._err.flush()
+        with open(self.stderr_path, errors="replace") as f:
+            return f.read()
 
     def stats(self):
         r = self.get("/api/stats")
@@ -126,7 +175,8 @@ class WsClient:
     """A websockets (sync) client whose messages are parsed and collected by a
     background thread. Thread rule: send from one thread at a time."""
 
-    def __init__(self, url, name=None, compression=None, open_timeout=10):
+    def __init__(self, url, name=None, compression=None, open_timeout=10, headers=None,
+                 subprotocols=None, origin=None, ssl=None):
         self.url = url
         self.name = name or url
         self.messages = []
@@ -136,7 +186,9 @@ class WsClient:
         self._cv = threading.Condition()
         self.ws = connect(url, open_timeout=open_timeout, close_timeout=3,
                           ping_interval=None, max_size=None, compression=compression,
-                          legacy=True)
+                          additional_headers=headers, subprotocols=subprotocols,
+                          origin=origin, ssl=ssl, proxy=None, legacy=True)
+        self.subprotocol = self.ws.subprotocol
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
 

@@ -21,23 +21,41 @@ class HandshakeError(Exception):
         self.status = status
         self.head = head
 
+    @property
+    def code(self):
+        """The HTTP status code, or None when the server closed without one."""
+        parts = (self.status or "").split()
+        return int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+
 
 class RawWebSocket:
     """Thread rule: one thread at a time."""
 
-    def __init__(self, port, path, timeout=10.0, host="127.0.0.1"):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, path, timeout=10.0, host="127.0.0.1", headers=None,
+                 ssl_context=None, source=None):
+        """headers: extra request headers, {name: value} or [(name, value)];
+        ssl_context: wss; source: local address to connect from (e.g.
+        "127.0.0.2")."""
+        self.sock = socket.create_connection(
+            (host, port), timeout=timeout, source_address=(source, 0) if source else None)
+        if ssl_context is not None:
+            self.sock = ssl_context.wrap_socket(self.sock, server_hostname=host)
         self.buf = b""
         key = base64.b64encode(os.urandom(16)).decode()
+        extra = "".join(f"{k}: {v}\r\n" for k, v in
+                        (headers.items() if isinstance(headers, dict) else headers or ()))
         req = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-               f"Sec-WebSocket-Version: 13\r\n\r\n")
+               f"Sec-WebSocket-Version: 13\r\n{extra}\r\n")
         self.sock.sendall(req.encode())
         deadline = time.monotonic() + timeout
         while b"\r\n\r\n" not in self.buf:
             if time.monotonic() > deadline:
                 raise TimeoutError("no handshake answer")
-            chunk = self.sock.recv(4096)
+            try:
+                chunk = self.sock.recv(4096)
+            except ConnectionResetError:
+                chunk = b""
             if not chunk:
                 raise HandshakeError(None, self.buf)
             self.buf += chunk
@@ -53,6 +71,7 @@ class RawWebSocket:
         want = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
         if headers.get("sec-websocket-accept") != want:
             raise HandshakeError(status, head)
+        self.status = status
         self.headers = headers
         self.eof = False
 
@@ -85,9 +104,12 @@ class RawWebSocket:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            r, _, _ = select.select([self.sock], [], [], left)
-            if not r:
-                return False
+            # TLS: decrypted bytes already buffered do not wake select().
+            pending = self.sock.pending() if hasattr(self.sock, "pending") else 0
+            if not pending:
+                r, _, _ = select.select([self.sock], [], [], left)
+                if not r:
+                    return False
             try:
                 chunk = self.sock.recv(65536)
             except (ConnectionResetError, OSError):
