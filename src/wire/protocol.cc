@@ -175,6 +175,30 @@ std::string RenderUnsubscribed(std::string_view id, std::string_view channel) {
   return out;
 }
 
+bool IsValidIdentifier(std::string_view id, size_t max_length) {
+  if (id.empty() || id.size() > max_length) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == ':' || c == '@' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string RenderAuthenticated(std::string_view id, std::string_view user, int64_t expires_ms) {
+  std::string out = R"({"type":"authenticated")";
+  if (!id.empty()) {
+    out += R"(,"id":)";
+    AppendJsonString(&out, id);
+  }
+  out += R"(,"user":)";
+  AppendJsonString(&out, user);
+  out += R"(,"expires":)";
+  out += expires_ms < 0 ? std::string("null") : std::to_string(expires_ms);
+  out += '}';
+  return out;
+}
+
 std::string RenderError(std::string_view id, std::string_view code, std::string_view message) {
   std::string out = R"({"type":"error","id":)";
   AppendJsonString(&out, id);

@@ -53,6 +53,15 @@ std::string RenderError(std::string_view id, std::string_view code, std::string_
 inline std::string_view PingMessage() { return R"({"type":"ping"})"; }
 inline std::string_view PongMessage() { return R"({"type":"pong"})"; }
 
+// Identifiers from clients (organization, property and user ids): 1 to
+// `max_length` characters from [A-Za-z0-9._:@-]. Anything else is rejected
+// before it reaches an index, a log line or a metric.
+bool IsValidIdentifier(std::string_view id, size_t max_length);
+
+// {"type":"authenticated"}: the reply to a successful {"type":"auth"};
+// `expires_ms` < 0 renders "expires":null.
+std::string RenderAuthenticated(std::string_view id, std::string_view user, int64_t expires_ms);
+
 // Appends `s` as a JSON string literal (quoted, escaped). `s` must be UTF-8.
 void AppendJsonString(std::string* out, std::string_view s);
 

@@ -83,5 +83,29 @@ TEST(ProtocolTest, RenderedMessagesAreValidJson) {
   EXPECT_EQ(e["value"].as_object()["a"].as_array().size(), 2u);
 }
 
+TEST(ProtocolTest, IdentifierRules) {
+  EXPECT_TRUE(wire::IsValidIdentifier("42", 128));
+  EXPECT_TRUE(wire::IsValidIdentifier("org-1.a_b:c@d", 128));
+  EXPECT_FALSE(wire::IsValidIdentifier("", 128));
+  EXPECT_FALSE(wire::IsValidIdentifier(std::string(129, 'a'), 128));
+  EXPECT_TRUE(wire::IsValidIdentifier(std::string(128, 'a'), 128));
+  EXPECT_FALSE(wire::IsValidIdentifier("a b", 128));
+  EXPECT_FALSE(wire::IsValidIdentifier("a\"b", 128));
+  EXPECT_FALSE(wire::IsValidIdentifier("a\nb", 128));
+  EXPECT_FALSE(wire::IsValidIdentifier("caf\xc3\xa9", 128));
+  EXPECT_FALSE(wire::IsValidIdentifier(std::string_view("a\0b", 3), 128));
+}
+
+TEST(ProtocolTest, AuthenticatedMessage) {
+  auto v = boost::json::parse(wire::RenderAuthenticated("r1", "u\"1", 1700000000000));
+  EXPECT_EQ(v.at("type").as_string(), "authenticated");
+  EXPECT_EQ(v.at("id").as_string(), "r1");
+  EXPECT_EQ(v.at("user").as_string(), "u\"1");
+  EXPECT_EQ(v.at("expires").as_int64(), 1700000000000);
+  auto w = boost::json::parse(wire::RenderAuthenticated("", "", -1));
+  EXPECT_FALSE(w.as_object().contains("id"));
+  EXPECT_TRUE(w.at("expires").is_null());
+}
+
 }  // namespace
 }  // namespace rte::wire
