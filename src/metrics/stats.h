@@ -3,9 +3,31 @@
 // any (the /metrics and /api/stats handlers).
 #pragma once
 
+#include <array>
+#include <string_view>
+
 #include "metrics/counter.h"
 
 namespace rte::metrics {
+
+// Why a credential or a connection was refused: the label values of
+// rte_auth_failures_total{reason} and rte_rejected_connections_total{reason}.
+// A fixed list keeps label cardinality bounded.
+inline constexpr std::array<std::string_view, 16> kAuthFailureReasons = {
+    "missing_credentials", "wrong_mode", "malformed", "too_large", "algorithm_not_allowed", "bad_signature", "unknown_key", "expired",
+    "not_yet_valid", "wrong_issuer", "wrong_audience", "bad_claims", "forbidden", "wrong_user", "timeout",
+    "other"};
+// Index of `reason` in kAuthFailureReasons ("other" when not listed).
+inline size_t AuthFailureIndex(std::string_view reason) {
+  for (size_t i = 0; i < kAuthFailureReasons.size(); ++i) {
+    if (kAuthFailureReasons[i] == reason) return i;
+  }
+  return kAuthFailureReasons.size() - 1;
+}
+
+enum class Rejection { kOrigin, kIpLimit, kUserLimit, kUnauthorized, kCount };
+inline constexpr std::array<std::string_view, 4> kRejectionNames = {"origin", "ip_limit", "user_limit",
+                                                                     "unauthorized"};
 
 // Written by the ingest thread.
 struct IngestStats {
@@ -41,6 +63,16 @@ struct WorkerStats {
   Counter write_timeouts;       // closed because a write took longer than HEART_BEAT_INTERVAL
   Counter http_requests;
   Counter rejected_upgrades;    // bad path, unknown channel, missing organization_id
+  Counter http_bad_requests;    // unparsable / oversized HTTP requests (answered once, then closed)
+  Counter handshake_timeouts;   // HTTP request (or TLS handshake) not complete within HANDSHAKE_TIMEOUT
+  Counter tls_handshake_errors; // TLS handshakes that failed (plain HTTP to a TLS port, bad client hello)
+  Counter accept_errors;        // accept() failures, e.g. out of file descriptors (accepting backs off)
+  Counter rate_limited_commands;  // client commands over COMMAND_RATE/COMMAND_BURST
+  std::array<Counter, kAuthFailureReasons.size()> auth_failures;
+  std::array<Counter, static_cast<size_t>(Rejection::kCount)> rejected_connections;
+
+  void AuthFailure(std::string_view reason) { auth_failures[AuthFailureIndex(reason)].Add(); }
+  void Rejected(Rejection r) { rejected_connections[static_cast<size_t>(r)].Add(); }
 };
 
 }  // namespace rte::metrics

@@ -5,6 +5,11 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -40,6 +45,20 @@ session::SessionOptions MakeSessionOptions(const config::Settings& s) {
   o.max_message_bytes = s.server.max_frame_bytes;
   o.send_queue_bytes = s.server.send_queue_bytes;
   o.max_subscriptions = s.server.max_subscriptions;
+  o.auth_timeout = std::chrono::seconds(s.auth.auth_timeout_s);
+  o.token_leeway = std::chrono::seconds(s.auth.jwt_leeway_s);
+  o.command_rate = s.limits.command_rate;
+  o.command_burst = s.limits.command_burst;
+  o.max_id_length = s.limits.max_id_length;
+  return o;
+}
+
+HttpOptions MakeHttpOptions(const config::Settings& s) {
+  HttpOptions o;
+  o.handshake_timeout = std::chrono::seconds(s.limits.handshake_timeout_s);
+  o.max_header_bytes = s.limits.max_header_bytes;
+  o.max_body_bytes = s.limits.max_body_bytes;
+  o.allowed_origins = s.limits.allowed_origins;
   return o;
 }
 
@@ -51,14 +70,17 @@ std::vector<Worker*> Raw(const std::vector<std::unique_ptr<Worker>>& ws) {
 }
 }  // namespace
 
-Gateway::Gateway(config::Settings settings, ingest::FramedDecoder* framed)
+Gateway::Gateway(config::Settings settings, ingest::FramedDecoder* framed, auth::Authenticator& authenticator)
     : settings_(std::move(settings)),
+      authenticator_(authenticator),
+      limits_(settings_.limits.max_connections_per_ip, settings_.limits.max_connections_per_user),
       channels_(settings_.channels),
       workers_([this] {
         std::vector<std::unique_ptr<Worker>> ws;
         const int n = std::min(settings_.server.workers, routing::kMaxWorkers);
         for (int i = 0; i < n; ++i) {
-          ws.push_back(std::make_unique<Worker>(i, channels_, MakeSessionOptions(settings_), interest_updates_, *this));
+          ws.push_back(std::make_unique<Worker>(i, channels_, MakeSessionOptions(settings_), MakeHttpOptions(settings_),
+                                                interest_updates_, *this, authenticator_, limits_));
         }
         return ws;
       }()),
@@ -80,12 +102,25 @@ Gateway::Gateway(config::Settings settings, ingest::FramedDecoder* framed)
 Gateway::~Gateway() { Stop(); }
 
 Result<uint16_t> Gateway::Start() {
-  uint16_t port = settings_.server.port;
-  for (auto& w : workers_) {
-    auto bound = w->Listen(settings_.server.bind_address, port);
-    if (!bound) return bound.error();
-    port = *bound;  // with PORT=0 the first worker picks, the others share it
+  if (!settings_.limits.tls_cert_file.empty()) {
+    auto tls = MakeServerTlsContext(settings_.limits.tls_cert_file, settings_.limits.tls_key_file);
+    if (!tls) return tls.error();
+    tls_ = std::move(*tls);
   }
+  auto fd = OpenListener(settings_.server.bind_address, settings_.server.port);
+  if (!fd) return fd.error();
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  ::getsockname(*fd, reinterpret_cast<sockaddr*>(&local), &len);
+  const uint16_t port = ntohs(local.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
+                                                          : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+  for (auto& w : workers_) {
+    if (Status s = w->Listen(*fd, tls_.get()); !s) {
+      ::close(*fd);
+      return s.error();
+    }
+  }
+  ::close(*fd);  // every worker holds its own descriptor of the socket
   if (Status s = consumer_.Start(); !s) return s.error();
   for (auto& w : workers_) w->Start();
   started_ = true;
@@ -111,7 +146,7 @@ void Gateway::RunUntilSignal() {
   Stop();
 }
 
-bool Gateway::Ready() const { return ingest_stats_.ready.Get() == 1; }
+bool Gateway::Ready() const { return ingest_stats_.ready.Get() == 1 && authenticator_.ready(); }
 
 namespace {
 
@@ -137,6 +172,11 @@ constexpr WorkerCounter kWorkerCounters[] = {
     {"rte_write_timeouts_total", "write_timeouts", "clients dropped for a stalled write", &metrics::WorkerStats::write_timeouts},
     {"rte_http_requests_total", "http_requests", "HTTP requests", &metrics::WorkerStats::http_requests},
     {"rte_rejected_upgrades_total", "rejected_upgrades", "WebSocket upgrades refused or closed at once", &metrics::WorkerStats::rejected_upgrades},
+    {"rte_http_bad_requests_total", "http_bad_requests", "unparsable or oversized HTTP requests (answered once, then closed)", &metrics::WorkerStats::http_bad_requests},
+    {"rte_handshake_timeouts_total", "handshake_timeouts", "requests not complete within HANDSHAKE_TIMEOUT", &metrics::WorkerStats::handshake_timeouts},
+    {"rte_tls_handshake_errors_total", "tls_handshake_errors", "TLS handshakes that failed", &metrics::WorkerStats::tls_handshake_errors},
+    {"rte_accept_errors_total", "accept_errors", "accept failures such as running out of file descriptors", &metrics::WorkerStats::accept_errors},
+    {"rte_rate_limited_commands_total", "rate_limited_commands", "client commands over COMMAND_RATE/COMMAND_BURST", &metrics::WorkerStats::rate_limited_commands},
 };
 
 }  // namespace
@@ -158,6 +198,18 @@ std::string Gateway::MetricsText() const {
     for (const auto& w : workers_) {
       p.Counter(f.prometheus, f.help, (w->worker_stats().*f.counter).Get(), "worker=\"" + std::to_string(w->index()) + "\"");
     }
+  }
+  for (size_t r = 0; r < metrics::kAuthFailureReasons.size(); ++r) {
+    uint64_t sum = 0;
+    for (const auto& w : workers_) sum += w->worker_stats().auth_failures[r].Get();
+    p.Counter("rte_auth_failures_total", "credentials or subscriptions refused, by reason", sum,
+              "reason=\"" + std::string(metrics::kAuthFailureReasons[r]) + "\"");
+  }
+  for (size_t r = 0; r < metrics::kRejectionNames.size(); ++r) {
+    uint64_t sum = 0;
+    for (const auto& w : workers_) sum += w->worker_stats().rejected_connections[r].Get();
+    p.Counter("rte_rejected_connections_total", "connections refused before or at the upgrade, by reason", sum,
+              "reason=\"" + std::string(metrics::kRejectionNames[r]) + "\"");
   }
   for (const auto& w : workers_) {
     p.Gauge("rte_connections", "open WebSocket connections", static_cast<double>(w->worker_stats().connections.Get()),

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/authenticator.h"
 #include "config/settings.h"
 #include "ingest/kafka_consumer.h"
 #include "ingest/payload_decoder.h"
@@ -19,6 +20,7 @@
 #include "routing/event.h"
 #include "routing/interest.h"
 #include "server/http_api.h"
+#include "server/tls.h"
 #include "server/worker.h"
 
 namespace rte::server {
@@ -38,11 +40,12 @@ class Dispatcher final : public routing::EventSink {
 
 class Gateway final : public HttpApi {
  public:
-  // `framed` decodes Confluent-framed payloads (may be null); must outlive this.
-  Gateway(config::Settings settings, ingest::FramedDecoder* framed);
+  // `framed` decodes Confluent-framed payloads (may be null); it and
+  // `authenticator` (started by the caller) must outlive this.
+  Gateway(config::Settings settings, ingest::FramedDecoder* framed, auth::Authenticator& authenticator);
   ~Gateway() override;
 
-  // Binds the listeners and starts every thread. Returns the bound port.
+  // Binds the listener and starts every thread. Returns the bound port.
   Result<uint16_t> Start();
   // Stops everything (idempotent). Thread: main.
   void Stop();
@@ -54,6 +57,7 @@ class Gateway final : public HttpApi {
 
   // HttpApi
   bool Ready() const override;
+  bool tls() const { return tls_ != nullptr; }
   std::string MetricsText() const override;
   std::string StatsJson() const override;
   std::string ChannelsJson() const override;
@@ -63,17 +67,21 @@ class Gateway final : public HttpApi {
 
  private:
   config::Settings settings_;
+  auth::Authenticator& authenticator_;
+  session::ConnectionLimits limits_;
   routing::ChannelTable channels_;
   routing::InterestUpdates interest_updates_;
   metrics::IngestStats ingest_stats_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Dispatcher> dispatcher_;
   ingest::KafkaConsumer consumer_;
+  std::unique_ptr<boost::asio::ssl::context> tls_;  // TLS_CERT_FILE: every listener speaks TLS
   std::string index_html_;
   bool started_ = false;
   bool stopped_ = false;
 };
 
 session::SessionOptions MakeSessionOptions(const config::Settings& s);
+HttpOptions MakeHttpOptions(const config::Settings& s);
 
 }  // namespace rte::server

@@ -1,5 +1,6 @@
-#include "server/http_connection.h"
+#include "server/upgrade_request.h"
 
+#include <boost/beast/http/error.hpp>
 #include <gtest/gtest.h>
 
 namespace rte::server {
@@ -23,6 +24,65 @@ TEST(UpgradeTargetTest, MultiEndpointAndOthers) {
   EXPECT_EQ(ParseUpgradeTarget("/other").kind, UpgradeTarget::Kind::kNone);
   EXPECT_EQ(ParseUpgradeTarget("not a target").kind, UpgradeTarget::Kind::kNone);
   EXPECT_EQ(ParseUpgradeTarget("/getEvents/x?organization_id").organization_id, "");  // key without value
+}
+
+}  // namespace
+}  // namespace rte::server
+
+namespace rte::server {
+namespace {
+
+namespace http = boost::beast::http;
+
+Request MakeRequest(std::string_view target) {
+  Request req(http::verb::get, target, 11);
+  return req;
+}
+
+TEST(UpgradeRequestTest, CredentialsFromHeaderSubprotocolOrQuery) {
+  Request req = MakeRequest("/ws?token=q");
+  auto target = ParseUpgradeTarget(req.target());
+  EXPECT_EQ(ExtractCredentials(req, target).source, Credentials::Source::kQuery);
+  EXPECT_EQ(ExtractCredentials(req, target).token, "q");
+
+  req.set(http::field::sec_websocket_protocol, "chat, bearer, eyJ.a.b");
+  auto c = ExtractCredentials(req, target);
+  EXPECT_EQ(c.source, Credentials::Source::kSubprotocol);
+  EXPECT_EQ(c.token, "eyJ.a.b");
+
+  req.set(http::field::authorization, "bearer  h.t.s ");
+  c = ExtractCredentials(req, target);
+  EXPECT_EQ(c.source, Credentials::Source::kHeader);
+  EXPECT_EQ(c.token, "h.t.s");
+}
+
+TEST(UpgradeRequestTest, NoCredentials) {
+  Request req = MakeRequest("/ws");
+  req.set(http::field::authorization, "Basic dXNlcjpwYXNz");
+  req.set(http::field::sec_websocket_protocol, "bearer");  // no token after it
+  auto c = ExtractCredentials(req, ParseUpgradeTarget(req.target()));
+  EXPECT_EQ(c.source, Credentials::Source::kNone);
+  EXPECT_TRUE(c.token.empty());
+}
+
+TEST(UpgradeRequestTest, OriginAllowlist) {
+  std::vector<std::string> none;
+  std::vector<std::string> list = {"https://app.example.com", "http://localhost:5000"};
+  EXPECT_TRUE(OriginAllowed("https://evil.example", none));
+  EXPECT_TRUE(OriginAllowed("", list));  // not a browser
+  EXPECT_TRUE(OriginAllowed("https://APP.example.com", list));
+  EXPECT_TRUE(OriginAllowed("http://localhost:5000", list));
+  EXPECT_FALSE(OriginAllowed("http://localhost:5001", list));
+  EXPECT_FALSE(OriginAllowed("https://app.example.com.evil.example", list));
+  EXPECT_FALSE(OriginAllowed("null", list));
+  EXPECT_TRUE(OriginAllowed("https://anything", {"*"}));
+}
+
+TEST(UpgradeRequestTest, ParseErrorStatus) {
+  EXPECT_EQ(StatusForParseError(http::error::header_limit), http::status::request_header_fields_too_large);
+  EXPECT_EQ(StatusForParseError(http::error::body_limit), http::status::payload_too_large);
+  EXPECT_EQ(StatusForParseError(http::error::bad_method), http::status::bad_request);
+  EXPECT_EQ(StatusForParseError(http::error::bad_chunk), http::status::bad_request);
 }
 
 }  // namespace

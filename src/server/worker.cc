@@ -4,6 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "server/http_connection.h"
 
@@ -16,35 +20,66 @@ constexpr auto kTickInterval = std::chrono::milliseconds(250);
 constexpr size_t kFanoutChunk = 64;  // events fanned out before yielding to the loop
 }
 
+Result<int> OpenListener(const std::string& address, uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(address, ec);
+  if (ec) return MakeError(Errc::kInvalidArgument, "BIND_ADDRESS=\"" + address + "\" is not an IP address");
+  asio::io_context scratch;
+  asio::ip::tcp::acceptor acceptor(scratch);
+  asio::ip::tcp::endpoint ep(addr, port);
+  acceptor.open(ep.protocol(), ec);
+  // SO_REUSEADDR only: lets a restart bind while old connections sit in
+  // TIME_WAIT, but never lets a second listener share the port.
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec == asio::error::address_in_use) {
+    return MakeError(Errc::kUnavailable, "cannot listen on " + address + ":" + std::to_string(port) +
+                                             ": address already in use (another process listens on port " +
+                                             std::to_string(port) + "; set PORT or BIND_ADDRESS)");
+  }
+  if (ec) {
+    return MakeError(Errc::kUnavailable,
+                     "cannot listen on " + address + ":" + std::to_string(port) + " (PORT/BIND_ADDRESS): " + ec.message());
+  }
+  return acceptor.release();
+}
+
 Worker::Worker(int index, const routing::ChannelTable& channels, const session::SessionOptions& options,
-               routing::InterestUpdates& interest, HttpApi& api)
-    : index_(index), channels_(channels), options_(options), interest_(interest), api_(api) {}
+               HttpOptions http_options, routing::InterestUpdates& interest, HttpApi& api,
+               auth::Authenticator& authenticator, session::ConnectionLimits& limits)
+    : index_(index),
+      channels_(channels),
+      options_(options),
+      http_options_(std::move(http_options)),
+      interest_(interest),
+      api_(api),
+      authenticator_(authenticator),
+      limits_(limits) {}
 
 Worker::~Worker() {
   Stop();
   Join();
 }
 
-Result<uint16_t> Worker::Listen(const std::string& address, uint16_t port) {
+Status Worker::Listen(int listen_fd, asio::ssl::context* tls) {
+  tls_ = tls;
+  int fd = ::dup(listen_fd);
+  if (fd < 0) return MakeError(Errc::kUnavailable, std::string("dup(listening socket): ") + std::strerror(errno));
   boost::system::error_code ec;
-  auto addr = asio::ip::make_address(address, ec);
-  if (ec) return MakeError(Errc::kInvalidArgument, "BIND_ADDRESS=\"" + address + "\" is not an IP address");
-  asio::ip::tcp::endpoint ep(addr, port);
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) {
-    int one = 1;
-    if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-      ec = boost::system::error_code(errno, boost::system::system_category());
-    }
+  asio::ip::tcp::endpoint local;
+  socklen_t len = static_cast<socklen_t>(local.capacity());
+  if (::getsockname(fd, local.data(), &len) != 0) {
+    ::close(fd);
+    return MakeError(Errc::kUnavailable, std::string("getsockname: ") + std::strerror(errno));
   }
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  acceptor_.assign(local.protocol(), fd, ec);
   if (ec) {
-    return MakeError(Errc::kUnavailable,
-                     "cannot listen on " + address + ":" + std::to_string(port) + " (PORT/BIND_ADDRESS): " + ec.message());
+    ::close(fd);
+    return MakeError(Errc::kUnavailable, "listening socket: " + ec.message());
   }
-  return acceptor_.local_endpoint().port();
+  acceptor_.non_blocking(true, ec);
+  return {};
 }
 
 void Worker::Start() {
@@ -61,6 +96,7 @@ void Worker::Stop() {
     stopping_ = true;
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    accept_backoff_.cancel();
     for (auto& [ptr, s] : sessions_) s->Close(wire::kCloseGoingAway, "server shutting down");
     // Give close frames a moment, then stop the loop.
     auto timer = std::make_shared<asio::steady_timer>(ioc_, std::chrono::milliseconds(500));
@@ -74,14 +110,39 @@ void Worker::Join() {
 
 void Worker::DoAccept() {
   acceptor_.async_accept(ioc_, [this](const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || stopping_) return;
-      spdlog::warn("accept: {}", ec.message());  // e.g. out of file descriptors
-    } else {
-      std::make_shared<HttpConnection>(std::move(socket), *this, api_)->Start();
-    }
-    if (!stopping_) DoAccept();
+    OnAccept(ec, std::move(socket));
   });
+}
+
+void Worker::OnAccept(const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || stopping_) return;
+  if (ec) {
+    stats_.accept_errors.Add();
+    if (accept_log_.Allow()) {
+      spdlog::warn("accept: {} ({} similar errors suppressed); pausing accepts for 100 ms", ec.message(),
+                   accept_log_.suppressed());
+    }
+    const bool resource = ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_memory ||
+                          ec == asio::error::no_buffer_space;
+    if (resource) {
+      // Out of descriptors or memory: accepting again at once would fail at
+      // once, forever. Wait for connections to close.
+      accept_backoff_.expires_after(std::chrono::milliseconds(100));
+      accept_backoff_.async_wait([this](const boost::system::error_code& wec) {
+        if (!wec && !stopping_) DoAccept();
+      });
+      return;
+    }
+    DoAccept();  // e.g. a client that reset before we accepted it
+    return;
+  }
+  boost::system::error_code rec;
+  auto remote = socket.remote_endpoint(rec);
+  bool allowed = true;
+  session::ConnectionLimits::Slot ip_slot;
+  if (!rec) ip_slot = limits_.AcquireIp(remote.address().to_string(), &allowed);
+  std::make_shared<HttpConnection>(std::move(socket), *this, api_, std::move(ip_slot), !allowed, tls_)->Start();
+  DoAccept();
 }
 
 void Worker::DoTick() {

@@ -1,7 +1,7 @@
 // Worker: one event loop on its own thread. Owns the sessions it accepted,
 // their subscription index, and its statistics; accepts connections on its
-// own SO_REUSEPORT listening socket; fans each event posted by the ingest
-// thread out to its matching sessions through its index.
+// copy (dup) of the process's one listening socket; fans each event posted by
+// the ingest thread out to its matching sessions through its index.
 // Thread: Start/Stop/Join from the main thread; PostEvents and
 // OnInterestApplied from any thread (they post to the loop); everything else
 // runs on the worker's thread.
@@ -9,20 +9,24 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
 #include <deque>
 #include <map>
 #include <memory>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "base/log_throttle.h"
 #include "metrics/stats.h"
 #include "routing/event.h"
 #include "routing/interest.h"
 #include "routing/subscription_index.h"
+#include "session/connection_limits.h"
 #include "session/session_host.h"
 #include "session/ws_session.h"
 
@@ -30,14 +34,30 @@ namespace rte::server {
 
 class HttpApi;
 
+// The HTTP phase's limits (docs/security.md).
+struct HttpOptions {
+  std::chrono::seconds handshake_timeout{10};  // whole request must arrive within
+  size_t max_header_bytes = 8 * 1024;
+  size_t max_body_bytes = 16 * 1024;
+  std::vector<std::string> allowed_origins;    // empty: any
+};
+
+// Opens the process's listening socket: bound WITHOUT SO_REUSEPORT, so a
+// second process on the same port fails with "address already in use"
+// instead of silently sharing it. Workers accept on dup()s of it.
+Result<int> OpenListener(const std::string& address, uint16_t port);
+
 class Worker final : public session::SessionHost {
  public:
+  // `authenticator` and `limits` are shared by every worker and outlive them.
   Worker(int index, const routing::ChannelTable& channels, const session::SessionOptions& options,
-         routing::InterestUpdates& interest, HttpApi& api);
+         HttpOptions http_options, routing::InterestUpdates& interest, HttpApi& api,
+         auth::Authenticator& authenticator, session::ConnectionLimits& limits);
   ~Worker() override;
 
-  // Opens this worker's listening socket (SO_REUSEPORT). Returns the bound port.
-  Result<uint16_t> Listen(const std::string& address, uint16_t port);
+  // Accepts on a dup() of `listen_fd` (from OpenListener); with `tls`, every
+  // connection starts with a TLS handshake.
+  Status Listen(int listen_fd, boost::asio::ssl::context* tls);
   void Start();
   // Stops accepting, closes every session with 1001 and stops the loop after
   // a short grace. Thread: any.
@@ -56,11 +76,19 @@ class Worker final : public session::SessionHost {
   // Takes a freshly upgraded connection (worker thread).
   void AddSession(std::shared_ptr<session::WsSession> session);
 
+  // For HttpConnection (worker thread).
+  const HttpOptions& http_options() const { return http_options_; }
+  const session::SessionOptions& session_options() const { return options_; }
+  LogThrottle& bad_request_log() { return bad_request_log_; }
+  LogThrottle& auth_log() override { return auth_log_; }
+
   // SessionHost
   const routing::ChannelTable& channels() const override { return channels_; }
   const session::SessionOptions& options() const override { return options_; }
   metrics::WorkerStats& stats() override { return stats_; }
   std::span<char> read_buffer() override { return read_buffer_; }
+  auth::Authenticator& authenticator() override { return authenticator_; }
+  session::ConnectionLimits& limits() override { return limits_; }
   void Subscribe(const std::shared_ptr<session::WsSession>& s, const routing::SubscriptionKey& key,
                  session::SharedFrame ack) override;
   void Unsubscribe(session::WsSession* s, const routing::SubscriptionKey& key) override;
@@ -68,19 +96,28 @@ class Worker final : public session::SessionHost {
 
  private:
   void DoAccept();
+  void OnAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
   void DoTick();
   void DrainBacklog();
 
   const int index_;
   const routing::ChannelTable& channels_;
   const session::SessionOptions options_;
+  const HttpOptions http_options_;
   routing::InterestUpdates& interest_;
   HttpApi& api_;
+  auth::Authenticator& authenticator_;
+  session::ConnectionLimits& limits_;
   metrics::WorkerStats stats_;
+  LogThrottle bad_request_log_;
+  LogThrottle auth_log_;
+  LogThrottle accept_log_;
 
   boost::asio::io_context ioc_{1};
   boost::asio::ip::tcp::acceptor acceptor_{ioc_};
+  boost::asio::ssl::context* tls_ = nullptr;
   boost::asio::steady_timer tick_timer_{ioc_};
+  boost::asio::steady_timer accept_backoff_{ioc_};  // out of descriptors: wait, don't spin
   std::thread thread_;
   bool stopping_ = false;
 

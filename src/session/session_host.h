@@ -9,11 +9,18 @@
 #include <span>
 #include <string>
 
+#include "base/log_throttle.h"
 #include "metrics/stats.h"
 #include "routing/channel_table.h"
 #include "routing/subscription_key.h"
 
+namespace rte::auth {
+class Authenticator;
+}
+
 namespace rte::session {
+
+class ConnectionLimits;
 
 class WsSession;
 using SharedFrame = std::shared_ptr<const std::string>;
@@ -27,6 +34,11 @@ struct SessionOptions {
   size_t max_message_bytes = 64 * 1024;
   size_t send_queue_bytes = 1024 * 1024;
   size_t max_subscriptions = 64;
+  std::chrono::seconds auth_timeout{10};   // AUTH_TIMEOUT: a connection without credentials
+  std::chrono::seconds token_leeway{30};   // JWT_LEEWAY, also past a connection's token expiry
+  double command_rate = 20;                // COMMAND_RATE per second
+  double command_burst = 40;               // COMMAND_BURST
+  size_t max_id_length = 128;              // MAX_ID_LENGTH
 };
 
 class SessionHost {
@@ -37,6 +49,11 @@ class SessionHost {
   virtual metrics::WorkerStats& stats() = 0;
   // Scratch buffer for socket reads, shared by all sessions of the worker.
   virtual std::span<char> read_buffer() = 0;
+  // Shared by every worker; thread-safe.
+  virtual auth::Authenticator& authenticator() = 0;
+  virtual ConnectionLimits& limits() = 0;
+  // Throttles the worker's log lines about refused credentials.
+  virtual LogThrottle& auth_log() = 0;
   // Adds `session` to the index under `key` (no-op if it is there), then
   // sends `ack` (if any) once the subscription is in effect: every record
   // from then on will be delivered.

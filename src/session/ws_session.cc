@@ -5,6 +5,8 @@
 
 #include <span>
 
+#include "auth/authenticator.h"
+
 namespace rte::session {
 namespace asio = boost::asio;
 using wire::ClientCommand;
@@ -30,11 +32,19 @@ const SharedFrame& PingControlFrame() {
 
 }  // namespace
 
-WsSession::WsSession(asio::ip::tcp::socket socket, SessionHost& host, Kind kind, Clock::time_point now)
-    : socket_(std::move(socket)),
+WsSession::WsSession(Transport transport, SessionHost& host, Kind kind, Clock::time_point now, SessionAuth auth)
+    : transport_(std::move(transport)),
+      socket_(transport_.lowest()),
       host_(host),
       kind_(kind),
       parser_(host.options().max_message_bytes),
+      principal_(std::move(auth.principal)),
+      user_slot_(std::move(auth.user_slot)),
+      ip_slot_(std::move(auth.ip_slot)),
+      auth_generation_(host.authenticator().generation()),
+      auth_deadline_(now + host.options().auth_timeout),
+      command_tokens_(host.options().command_burst),
+      command_refill_(now),
       last_received_(now),
       next_ping_(now + host.options().ping_interval) {
   thread_.Bind();
@@ -61,10 +71,163 @@ void WsSession::Start(std::string handshake_response, std::string_view already_r
   DoWaitReadable();
 }
 
-void WsSession::SubscribeOnOpen(const routing::SubscriptionKey& key, std::string user_id) {
-  user_id_ = std::move(user_id);
+void WsSession::OpenPrototype(PrototypeRequest request) {
+  RTE_DCHECK_THREAD(thread_);
+  if (terminated_ || closing_) return;
+  const size_t max_id = host_.options().max_id_length;
+  // As the prototype did: the upgrade succeeds, a bad request closes with 1008.
+  if (!host_.channels().Find(request.channel)) {
+    host_.stats().rejected_upgrades.Add();
+    Close(wire::kClosePolicyViolation, "unknown channel");
+    return;
+  }
+  if (request.organization_id.empty()) {
+    host_.stats().rejected_upgrades.Add();
+    Close(wire::kClosePolicyViolation, "organization_id is required");
+    return;
+  }
+  if (!wire::IsValidIdentifier(request.organization_id, max_id) ||
+      (!request.property_id.empty() && !wire::IsValidIdentifier(request.property_id, max_id)) ||
+      (!request.user_id.empty() && !wire::IsValidIdentifier(request.user_id, max_id))) {
+    host_.stats().rejected_upgrades.Add();
+    Close(wire::kClosePolicyViolation, "organization_id, property_id and user_id must be 1-" + std::to_string(max_id) +
+                                           " characters of A-Z a-z 0-9 . _ : @ -");
+    return;
+  }
+  prototype_ = std::move(request);
+  if (principal_) SubscribePrototype();  // else once an auth message brings credentials
+}
+
+void WsSession::SubscribePrototype() {
+  const PrototypeRequest& req = *prototype_;
+  if (!req.user_id.empty() && !principal_->user_id.empty() && req.user_id != principal_->user_id) {
+    AuthFailure("wrong_user", "user_id does not match the token");
+    Close(wire::kClosePolicyViolation, "forbidden: user_id does not match the token");
+    return;
+  }
+  if (!principal_->Allows(req.organization_id, req.property_id)) {
+    AuthFailure("forbidden", "organization or property outside the entitlement");
+    Close(wire::kClosePolicyViolation, "forbidden: organization_id or property_id not allowed");
+    return;
+  }
+  auto channel = host_.channels().Find(req.channel);
+  routing::SubscriptionKey key{*channel, req.organization_id, req.property_id};
+  prototype_.reset();
   subscriptions_.push_back(key);
   host_.Subscribe(shared_from_this(), key, nullptr);
+}
+
+void WsSession::AuthFailure(std::string_view reason, std::string_view message) {
+  host_.stats().AuthFailure(reason);
+  if (host_.auth_log().Allow()) {
+    spdlog::info("auth: {} ({}; {} similar lines suppressed)", message, reason, host_.auth_log().suppressed());
+  }
+}
+
+bool WsSession::TakeCommandToken(std::string_view id) {
+  const auto& opt = host_.options();
+  const auto now = Clock::now();
+  const double elapsed = std::chrono::duration<double>(now - command_refill_).count();
+  command_refill_ = now;
+  command_tokens_ = std::min(opt.command_burst, command_tokens_ + elapsed * opt.command_rate);
+  if (command_tokens_ >= 1) {
+    command_tokens_ -= 1;
+    return true;
+  }
+  host_.stats().rate_limited_commands.Add();
+  if (++rate_violations_ > static_cast<uint64_t>(opt.command_burst)) {
+    Close(wire::kClosePolicyViolation, "command rate exceeded");
+  } else {
+    SendText(wire::RenderError(id, wire::kErrLimitExceeded, "too many commands; slow down (COMMAND_RATE)"));
+  }
+  return false;
+}
+
+void WsSession::HandleAuth(const wire::ClientCommand& cmd, bool after_key_refresh) {
+  auth::Authenticator& authenticator = host_.authenticator();
+  if (authenticator.mode() != config::AuthMode::kJwt) {
+    // No tokens in this mode: say who the connection is and carry on.
+    if (principal_) {
+      SendText(wire::RenderAuthenticated(cmd.id, principal_->user_id, -1));
+    } else {
+      SendText(wire::RenderError(cmd.id, wire::kErrBadRequest, "this gateway does not use tokens"));
+    }
+    return;
+  }
+  auto result = authenticator.VerifyToken(cmd.token, std::chrono::system_clock::now());
+  if (!result.principal && result.retry_after_refresh && !after_key_refresh) {
+    // Unknown key id: refresh the key set (rate-limited), then try once more.
+    std::weak_ptr<WsSession> weak = weak_from_this();
+    auto ex = socket_.get_executor();
+    host_.authenticator().RequestKeyRefresh([weak, ex, cmd] {
+      asio::post(ex, [weak, cmd] {
+        if (auto self = weak.lock(); self && !self->terminated_) self->HandleAuth(cmd, true);
+      });
+    });
+    return;
+  }
+  if (!result.principal) {
+    AuthFailure(result.reason, "token refused: " + result.message);
+    SendText(wire::RenderError(cmd.id, wire::kErrUnauthorized, result.message));
+    if (!principal_) {
+      host_.stats().Rejected(metrics::Rejection::kUnauthorized);
+      Close(wire::kClosePolicyViolation, "unauthorized");
+    }
+    return;
+  }
+  if (principal_ && principal_->user_id != result.principal->user_id) {
+    AuthFailure("wrong_user", "a refreshed token is for another user");
+    SendText(wire::RenderError(cmd.id, wire::kErrUnauthorized, "the token is for another user"));
+    return;
+  }
+  if (!principal_) {
+    bool allowed = true;
+    user_slot_ = host_.limits().AcquireUser(result.principal->user_id, &allowed);
+    if (!allowed) {
+      host_.stats().Rejected(metrics::Rejection::kUserLimit);
+      SendText(wire::RenderError(cmd.id, wire::kErrLimitExceeded, "too many connections for this user"));
+      Close(wire::kCloseTryAgainLater, "too many connections for this user");
+      return;
+    }
+  }
+  const int64_t expires_ms =
+      result.principal->expires_at
+          ? std::chrono::duration_cast<std::chrono::milliseconds>(result.principal->expires_at->time_since_epoch()).count()
+          : -1;
+  SendText(wire::RenderAuthenticated(cmd.id, result.principal->user_id, expires_ms));
+  SetPrincipal(std::move(result.principal));
+}
+
+void WsSession::SetPrincipal(std::shared_ptr<const auth::Principal> principal) {
+  const bool first = !principal_;
+  principal_ = std::move(principal);
+  auth_generation_ = host_.authenticator().generation();
+  if (first) {
+    if (prototype_) SubscribePrototype();
+    return;
+  }
+  Reauthorize();
+}
+
+void WsSession::Reauthorize() {
+  if (!principal_) return;
+  for (size_t i = 0; i < subscriptions_.size();) {
+    const routing::SubscriptionKey key = subscriptions_[i];
+    if (principal_->Allows(key.tenant, key.property)) {
+      ++i;
+      continue;
+    }
+    AuthFailure("forbidden", "a subscription is no longer allowed");
+    subscriptions_.erase(subscriptions_.begin() + static_cast<std::ptrdiff_t>(i));
+    host_.Unsubscribe(this, key);
+    if (kind_ == Kind::kPrototype) {
+      Close(wire::kClosePolicyViolation, "forbidden: organization_id no longer allowed");
+      return;
+    }
+    SendText(wire::RenderError("", wire::kErrForbidden,
+                               "subscription to " + host_.channels().Get(key.channel).name +
+                                   " is no longer allowed; unsubscribed"));
+  }
 }
 
 void WsSession::DoWaitReadable() {
@@ -82,15 +245,31 @@ void WsSession::OnReadable(const boost::system::error_code& ec) {
     Terminate();
     return;
   }
+  const ReadOutcome outcome = ReadAvailable();
+  if (outcome == ReadOutcome::kEnded) return;
+  if (outcome == ReadOutcome::kBudgetSpent && transport_.tls) {
+    // The budget ran out with TLS: decrypted or undecrypted bytes may sit in
+    // the TLS layer where readiness can't see them, so read again soon.
+    reading_ = true;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->OnReadable({}); });
+    return;
+  }
+  DoWaitReadable();
+}
+
+WsSession::ReadOutcome WsSession::ReadAvailable() {
   std::span<char> buf = host_.read_buffer();
-  // Drain what is there (bounded per wake-up so one client can't starve others).
+  // Drain what is there (bounded per wake-up so one client can't starve
+  // others). Plain sockets stop at a short read; TLS reads until the socket
+  // would block, since a short read may be one record of several buffered.
   for (int round = 0; round < 4; ++round) {
     boost::system::error_code rec;
-    size_t n = socket_.read_some(asio::buffer(buf.data(), buf.size()), rec);
-    if (rec == asio::error::would_block || rec == asio::error::try_again) break;
-    if (rec) {  // EOF or reset
+    size_t n = transport_.tls ? transport_.tls->read_some(asio::buffer(buf.data(), buf.size()), rec)
+                              : socket_.read_some(asio::buffer(buf.data(), buf.size()), rec);
+    if (rec == asio::error::would_block || rec == asio::error::try_again) return ReadOutcome::kDrained;
+    if (rec) {  // EOF, reset, or a TLS error
       Terminate();
-      return;
+      return ReadOutcome::kEnded;
     }
     last_received_ = Clock::now();
     if (close_sent_ || closing_) continue;  // discard while closing
@@ -101,20 +280,16 @@ void WsSession::OnReadable(const boost::system::error_code& ec) {
       spdlog::debug("session: closing with {}: {}", verdict.close_code, verdict.reason);
       Close(verdict.close_code, verdict.reason);
     }
-    if (terminated_) return;
-    if (n < buf.size()) break;
+    if (terminated_) return ReadOutcome::kEnded;
+    if (!transport_.tls && n < buf.size()) return ReadOutcome::kDrained;
   }
-  DoWaitReadable();
+  return ReadOutcome::kBudgetSpent;
 }
 
 bool WsSession::OnMessage(const wire::ClientMessage& msg) {
   switch (msg.opcode) {
     case Opcode::kText:
-      if (kind_ == Kind::kMulti) {
-        HandleCommand(msg.payload);
-      } else if (msg.payload.find("\"ping\"") != std::string_view::npos) {
-        SendText(wire::PongMessage());  // prototype clients may ping too
-      }
+      HandleCommand(msg.payload);
       return !closing_;
     case Opcode::kBinary:
       host_.stats().bad_frames.Add();
@@ -147,6 +322,15 @@ void WsSession::HandleCommand(std::string_view text) {
   auto& stats = host_.stats();
   stats.commands.Add();
   auto [cmd, err] = wire::ParseClientCommand(text);
+  if (!TakeCommandToken(cmd ? cmd->id : err.id)) return;
+  if (kind_ == Kind::kPrototype) {
+    // The prototype's clients send pings (and, with AUTH_MODE=jwt, may send
+    // their token); anything else is ignored as the prototype did.
+    if (!cmd) return;
+    if (cmd->type == ClientCommand::Type::kPing) SendText(wire::PongMessage());
+    if (cmd->type == ClientCommand::Type::kAuth) HandleAuth(*cmd, false);
+    return;
+  }
   if (!cmd) {
     stats.bad_commands.Add();
     SendText(wire::RenderError(err.id, wire::kErrBadRequest, err.message));
@@ -157,11 +341,25 @@ void WsSession::HandleCommand(std::string_view text) {
       SendText(wire::PongMessage());
       return;
     case ClientCommand::Type::kAuth:
-      // Authentication modes arrive with the auth issue; with none, any token is accepted.
+      HandleAuth(*cmd, false);
       return;
     case ClientCommand::Type::kSubscribe:
     case ClientCommand::Type::kUnsubscribe:
       break;
+  }
+  if (!principal_) {
+    stats.bad_commands.Add();
+    SendText(wire::RenderError(cmd->id, wire::kErrUnauthorized, "send {\"type\":\"auth\",\"token\":...} first"));
+    return;
+  }
+  const size_t max_id = host_.options().max_id_length;
+  if (!wire::IsValidIdentifier(cmd->filter.organization_id, max_id) ||
+      (cmd->filter.property_id && !wire::IsValidIdentifier(*cmd->filter.property_id, max_id))) {
+    stats.bad_commands.Add();
+    SendText(wire::RenderError(cmd->id, wire::kErrBadRequest,
+                               "organization_id and property_id must be 1-" + std::to_string(max_id) +
+                                   " characters of A-Z a-z 0-9 . _ : @ -"));
+    return;
   }
   auto channel = host_.channels().Find(cmd->channel);
   if (!channel) {
@@ -180,6 +378,15 @@ void WsSession::HandleCommand(std::string_view text) {
     subscriptions_.erase(it);
     host_.Unsubscribe(this, key);
     SendText(wire::RenderUnsubscribed(cmd->id, cmd->channel));
+    return;
+  }
+  if (!principal_->Allows(key.tenant, key.property)) {
+    stats.bad_commands.Add();
+    AuthFailure("forbidden", "subscribe outside the entitlement");
+    SendText(wire::RenderError(cmd->id, wire::kErrForbidden,
+                               key.property.empty() && !principal_->any_property
+                                   ? "this connection may only subscribe to its properties: give property_id"
+                                   : "organization_id or property_id not allowed for this connection"));
     return;
   }
   // Resume from offsets ("since") is not available yet: say so honestly.
@@ -239,10 +446,18 @@ void WsSession::DoWrite() {
   in_flight_ = i - head_;
   write_started_ = Clock::now();
   host_.stats().writes.Add();
-  asio::async_write(socket_, std::span<const asio::const_buffer>(write_bufs_),
-                    [self = shared_from_this(), n = in_flight_](const boost::system::error_code& ec, size_t) {
-                      self->OnWrite(ec, n);
-                    });
+  auto on_write = [self = shared_from_this(), n = in_flight_](const boost::system::error_code& ec, size_t) {
+    self->OnWrite(ec, n);
+  };
+  if (transport_.tls) {
+    // TLS encrypts one buffer per record write: copy the frames into one run
+    // so a write costs a few records, not one per frame.
+    tls_out_.clear();
+    for (const auto& b : write_bufs_) tls_out_.append(static_cast<const char*>(b.data()), b.size());
+    asio::async_write(*transport_.tls, asio::buffer(tls_out_), std::move(on_write));
+    return;
+  }
+  asio::async_write(socket_, std::span<const asio::const_buffer>(write_bufs_), std::move(on_write));
 }
 
 void WsSession::OnWrite(const boost::system::error_code& ec, size_t frames) {
@@ -252,6 +467,7 @@ void WsSession::OnWrite(const boost::system::error_code& ec, size_t frames) {
     frames_[head_++].reset();
   }
   in_flight_ = 0;
+  if (tls_out_.capacity() > 64 * 1024) std::string().swap(tls_out_);
   if (head_ == frames_.size()) {
     frames_.clear();
     head_ = 0;
@@ -294,6 +510,8 @@ void WsSession::Terminate() {
   socket_.close(ignored);
   for (const auto& key : subscriptions_) host_.Unsubscribe(this, key);
   subscriptions_.clear();
+  user_slot_.Release();
+  ip_slot_.Release();
   host_.stats().connections_closed.Add();
   host_.stats().connections.Add(-1);
   host_.OnSessionClosed(this);  // may drop the worker's reference: keep last
@@ -312,6 +530,24 @@ void WsSession::Tick(Clock::time_point now) {
     spdlog::info("session: a write took over {}s; dropping the client", opt.write_timeout.count());
     Terminate();
     return;
+  }
+  if (!principal_ && now >= auth_deadline_) {
+    AuthFailure("timeout", "no credentials within AUTH_TIMEOUT");
+    host_.stats().Rejected(metrics::Rejection::kUnauthorized);
+    Close(wire::kClosePolicyViolation, "authentication timeout");
+    return;
+  }
+  if (principal_ && principal_->expires_at &&
+      std::chrono::system_clock::now() > *principal_->expires_at + opt.token_leeway) {
+    AuthFailure("expired", "a connection's token expired");
+    Close(wire::kClosePolicyViolation, "token expired");
+    return;
+  }
+  if (principal_ && host_.authenticator().generation() != auth_generation_) {
+    // The allowlist changed: decide again what this user may see.
+    auto result = host_.authenticator().ForUser(principal_->user_id);
+    if (result.principal) SetPrincipal(std::move(result.principal));
+    if (terminated_ || closing_) return;
   }
   if (now - last_received_ > opt.idle_timeout) {
     host_.stats().idle_closes.Add();

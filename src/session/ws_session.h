@@ -6,6 +6,11 @@
 // never interleave. A client that exceeds the queue bound is closed with
 // 1013; one that sends nothing (pongs count) within the idle timeout, or
 // whose write stalls beyond the write timeout, is closed and dropped.
+// Authorization: every subscription is checked against the connection's
+// Principal (the token's or the allowlist's entitlement); a connection
+// without one must send {"type":"auth"} within AUTH_TIMEOUT; an expired
+// token closes the connection (1008) unless a fresh one arrived; client
+// commands are rate-limited by a token bucket (COMMAND_RATE/COMMAND_BURST).
 // Owner: the Worker that accepted it (holds a shared_ptr until closed).
 // Thread: every method on that worker's thread only.
 #pragma once
@@ -13,31 +18,52 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "auth/principal.h"
 #include "base/thread_checker.h"
+#include "session/connection_limits.h"
 #include "routing/subscription_key.h"
 #include "session/session_host.h"
+#include "session/transport.h"
 #include "wire/protocol.h"
 #include "wire/ws_frame.h"
 
 namespace rte::session {
 
+// What the HTTP phase established about the client.
+struct SessionAuth {
+  std::shared_ptr<const auth::Principal> principal;  // null: credentials must follow in an auth message
+  ConnectionLimits::Slot user_slot;
+  ConnectionLimits::Slot ip_slot;
+};
+
+// The prototype endpoint's query: /getEvents/{channel}?organization_id=&user_id=[&property_id=].
+struct PrototypeRequest {
+  std::string channel;
+  std::string organization_id;
+  std::string property_id;
+  std::string user_id;
+};
+
 class WsSession : public std::enable_shared_from_this<WsSession> {
  public:
   enum class Kind { kPrototype, kMulti };
 
-  WsSession(boost::asio::ip::tcp::socket socket, SessionHost& host, Kind kind, Clock::time_point now);
+  WsSession(Transport transport, SessionHost& host, Kind kind, Clock::time_point now, SessionAuth auth);
   ~WsSession();
 
   // Queues the handshake response, handles bytes read with the upgrade
   // request, and starts reading.
   void Start(std::string handshake_response, std::string_view already_read);
 
-  // Prototype endpoint: subscribes at once (no ack message).
-  void SubscribeOnOpen(const routing::SubscriptionKey& key, std::string user_id);
+  // Prototype endpoint: subscribes at once (no ack message), or once an auth
+  // message brought credentials; closes with 1008 for an unknown channel, a
+  // bad or forbidden id, or a user_id that contradicts the token.
+  void OpenPrototype(PrototypeRequest request);
 
   // Queues an event frame (data path).
   void Deliver(const SharedFrame& frame);
@@ -58,16 +84,31 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
  private:
   void DoWaitReadable();
+  enum class ReadOutcome { kDrained, kBudgetSpent, kEnded };
+  // Reads and handles what the transport has, up to a per-wake-up budget.
+  ReadOutcome ReadAvailable();
   void OnReadable(const boost::system::error_code& ec);
   // Returns false when the session stops reading (closing / closed).
   bool OnMessage(const wire::ClientMessage& msg);
   void HandleCommand(std::string_view text);
+  // Token bucket; false (and the command is dropped) when over the rate.
+  bool TakeCommandToken(std::string_view id);
+  void HandleAuth(const wire::ClientCommand& cmd, bool after_key_refresh);
+  // Takes a new principal (first credentials or a refresh).
+  void SetPrincipal(std::shared_ptr<const auth::Principal> principal);
+  // Drops subscriptions the principal no longer allows.
+  void Reauthorize();
+  void SubscribePrototype();
+  // Counts and (throttled) logs a refused credential or subscription.
+  void AuthFailure(std::string_view reason, std::string_view message);
   void Enqueue(SharedFrame frame, bool bypass_cap);
   void DoWrite();
   void OnWrite(const boost::system::error_code& ec, size_t frames);
   void Terminate();
 
-  boost::asio::ip::tcp::socket socket_;
+  Transport transport_;
+  boost::asio::ip::tcp::socket& socket_;  // transport_'s TCP socket (TLS or not)
+  std::string tls_out_;                   // TLS: the frames of the write in flight, copied into one record run
   SessionHost& host_;
   const Kind kind_;
   wire::FrameParser parser_;
@@ -82,7 +123,17 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   std::vector<boost::asio::const_buffer> write_bufs_;
 
   std::vector<routing::SubscriptionKey> subscriptions_;
-  std::string user_id_;
+
+  // Authorization.
+  std::shared_ptr<const auth::Principal> principal_;
+  ConnectionLimits::Slot user_slot_;
+  ConnectionLimits::Slot ip_slot_;
+  uint64_t auth_generation_ = 0;        // the authenticator's, when principal_ was decided
+  Clock::time_point auth_deadline_;     // without a principal: close then
+  std::optional<PrototypeRequest> prototype_;  // waiting for credentials
+  double command_tokens_ = 0;
+  Clock::time_point command_refill_;
+  uint64_t rate_violations_ = 0;
 
   Clock::time_point last_received_;
   Clock::time_point next_ping_;
