@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -22,6 +23,14 @@
 #include <string>
 #include <thread>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
 #include "auth/key_set.h"
@@ -219,6 +228,79 @@ class TempFile {
  private:
   std::string dir_;
   std::string path_;
+};
+
+// A tiny HTTP/1.1 server on 127.0.0.1 (port chosen by the OS) answering
+// every GET with the current status and body, one request per connection.
+// Thread: its own io_context thread; Set and the accessors from any thread.
+class TestHttpServer {
+ public:
+  TestHttpServer() : acceptor_(ioc_, {boost::asio::ip::address_v4::loopback(), 0}) {
+    port_ = acceptor_.local_endpoint().port();
+    boost::asio::co_spawn(ioc_, Accept(), boost::asio::detached);
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  ~TestHttpServer() {
+    ioc_.stop();
+    thread_.join();
+  }
+
+  void Set(unsigned status, std::string body) {
+    std::lock_guard lock(mu_);
+    status_ = status;
+    body_ = std::move(body);
+  }
+  uint64_t requests() const { return requests_.load(); }
+  std::string last_target() const {
+    std::lock_guard lock(mu_);
+    return last_target_;
+  }
+  std::string Url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  boost::asio::awaitable<void> Accept() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor_.async_accept(boost::asio::as_tuple(boost::asio::use_awaitable));
+      if (ec) co_return;
+      boost::asio::co_spawn(ioc_, Serve(std::move(socket)), boost::asio::detached);
+    }
+  }
+
+  boost::asio::awaitable<void> Serve(boost::asio::ip::tcp::socket socket) {
+    namespace http = boost::beast::http;
+    boost::beast::flat_buffer buffer;
+    http::request<http::string_body> req;
+    auto [ec, n] = co_await http::async_read(socket, buffer, req, boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (ec) co_return;
+    http::response<http::string_body> res;
+    {
+      std::lock_guard lock(mu_);
+      last_target_ = std::string(req.target());
+      res.result(status_);
+      res.body() = body_;
+    }
+    requests_.fetch_add(1);
+    res.version(11);
+    res.set(http::field::content_type, "application/json");
+    res.keep_alive(false);
+    res.prepare_payload();
+    co_await http::async_write(socket, res, boost::asio::as_tuple(boost::asio::use_awaitable));
+    boost::system::error_code ignored;
+    socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  }
+
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  unsigned status_ = 200;
+  std::string body_;
+  std::string last_target_;
+  std::atomic<uint64_t> requests_{0};
 };
 
 }  // namespace rte::auth::testing
