@@ -138,7 +138,8 @@ class Gateway:
                    if n == name and want <= set(ls))
 
     def stderr_text(self):
-        self._err.flush()
+        if not self._err.closed:
+            self._err.flush()
         with open(self.stderr_path, errors="replace") as f:
             return f.read()
 
@@ -148,7 +149,8 @@ class Gateway:
         return r.json()
 
     def stderr_tail(self, n=80):
-        self._err.flush()
+        if not self._err.closed:
+            self._err.flush()
         try:
             with open(self.stderr_path, errors="replace") as f:
                 return "".join(f.readlines()[-n:])
