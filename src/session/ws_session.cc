@@ -326,7 +326,10 @@ void WsSession::HandleCommand(std::string_view text) {
   if (kind_ == Kind::kPrototype) {
     // The prototype's clients send pings (and, with AUTH_MODE=jwt, may send
     // their token); anything else is ignored as the prototype did.
-    if (!cmd) return;
+    if (!cmd) {
+      if (text.find("ping") != std::string_view::npos) SendText(wire::PongMessage());  // e.g. a bare "ping"
+      return;
+    }
     if (cmd->type == ClientCommand::Type::kPing) SendText(wire::PongMessage());
     if (cmd->type == ClientCommand::Type::kAuth) HandleAuth(*cmd, false);
     return;
