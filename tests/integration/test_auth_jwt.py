@@ -65,6 +65,10 @@ def test_algorithm_accepted_through_every_transport(kafka, topics, gateway, tmp_
         assert not c.closed.is_set(), (c.name, c.close_code)
         c.close()
     assert_not_logged(gw, secret, *tokens)
+    # Nor query strings (the /getEvents ones carry user ids and tokens).
+    text = gw.stderr_text()
+    assert "organization_id=42&user_id=" not in text and "token=" not in text, \
+        [ln for ln in text.splitlines() if "user_id=" in ln or "token=" in ln][:3]
 
 
 def test_public_key_file_may_be_a_certificate(kafka, topics, gateway, tmp_path):
@@ -266,7 +270,10 @@ def test_refresh_keeps_the_connection_past_the_first_expiry(kafka, topics, gatew
     by_msg.subscribe("s", "payment", 42)
     legacy = connect(gw, f"{GETEVENTS}&user_id=u1", short, "query",
                      name="not refreshed (/getEvents)")
-    wait_subs(gw, 4)
+    legacy_refreshed = connect(gw, f"{GETEVENTS}&user_id=u1", short, "header",
+                               name="refreshed /getEvents")
+    wait_subs(gw, 5)
+    legacy_refreshed.send({"type": "auth", "id": "r2", "token": fresh})
     reply = refreshed.request({"type": "auth", "id": "r1", "token": fresh})
     assert reply["type"] == "authenticated" and reply["user"] == "u1", reply
     fresh_exp = int(time.time()) + 300
@@ -274,9 +281,10 @@ def test_refresh_keeps_the_connection_past_the_first_expiry(kafka, topics, gatew
     for c in (plain, by_msg, legacy):
         wait_closed(c, 1008, timeout=20)
     assert not refreshed.closed.is_set(), refreshed.close_code
-    probe(kafka, topics, [refreshed])
-    assert not refreshed.closed.is_set()
-    wait_until(lambda: gw.stats()["connections"] == 1, 10, "the expired connections gone")
+    assert not legacy_refreshed.closed.is_set(), legacy_refreshed.close_code
+    probe(kafka, topics, [refreshed, legacy_refreshed])
+    assert not refreshed.closed.is_set() and not legacy_refreshed.closed.is_set()
+    wait_until(lambda: gw.stats()["connections"] == 2, 10, "the expired connections gone")
     assert_not_logged(gw, secret, short, fresh)
 
 
