@@ -31,6 +31,16 @@ std::string VariablesHelp() {
   return out;
 }
 
+// Prints a configuration error: one problem on one line, several as
+// "realtime-events: N configuration errors:" and one indented line each.
+void PrintConfigError(const char* who, const std::string& message) {
+  if (message.find('\n') != std::string::npos) {
+    std::fprintf(stderr, "%s: %s\n", who, message.c_str());
+  } else {
+    std::fprintf(stderr, "%s: configuration error: %s\n", who, message.c_str());
+  }
+}
+
 // Reads the environment and ./.env (or --env-file); exits 2 naming the setting on error.
 Environment ReadEnvironment(const std::string& env_file) {
   Environment env = Environment::FromProcess();
@@ -46,7 +56,7 @@ Environment ReadEnvironment(const std::string& env_file) {
   std::stringstream ss;
   ss << in.rdbuf();
   if (auto s = env.MergeDotEnv(ss.str(), path); !s) {
-    std::fprintf(stderr, "realtime-events: configuration error: %s\n", s.error().message.c_str());
+    PrintConfigError("realtime-events", s.error().message);
     std::exit(2);
   }
   return env;
@@ -55,7 +65,7 @@ Environment ReadEnvironment(const std::string& env_file) {
 Settings LoadOrExit(const Environment& env, bool require_kafka) {
   auto settings = rte::config::LoadSettings(env, require_kafka);
   if (!settings) {
-    std::fprintf(stderr, "realtime-events: configuration error: %s\n", settings.error().message.c_str());
+    PrintConfigError("realtime-events", settings.error().message);
     std::exit(2);
   }
   if (!rte::InitLogging(settings->log_level, settings->log_format)) {
@@ -67,6 +77,11 @@ Settings LoadOrExit(const Environment& env, bool require_kafka) {
 
 int RunGateway(Settings settings) {
   const std::string bind = settings.server.bind_address;
+  if (settings.auth.mode == rte::config::AuthMode::kNone && !rte::config::IsLoopbackAddress(bind)) {
+    spdlog::warn("AUTH_MODE=none on BIND_ADDRESS={} (not a loopback address): every tenant's records are "
+                 "readable by anyone who can reach this port",
+                 bind);
+  }
   spdlog::info("channels: {}", [&] {
     std::string s;
     for (const auto& c : settings.channels) s += c.name + "->" + c.topic + " ";
@@ -137,12 +152,26 @@ int main(int argc, char** argv) {
   demo->add_option("--rate", rate, "records per second per topic")->check(CLI::Range(0.1, 100000.0));
   demo->add_option("--organizations", orgs, "number of organizations (ids 1..N)")->check(CLI::Range(1, 100000));
   demo->footer("PORT (default 5000), LOG_LEVEL and the other serve settings apply; Kafka settings are ignored.");
+  // CLI11 says only "A subcommand is required" for a misspelt one: name it.
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.empty() || arg[0] == '-') continue;  // --help, --version
+    if (arg != "serve" && arg != "demo") {
+      std::fprintf(stderr, "realtime-events: unknown subcommand \"%s\" (expected serve or demo; see --help)\n",
+                   argv[i]);
+      return 2;
+    }
+    break;
+  }
   CLI11_PARSE(app, argc, argv);
 
   if (*serve) return RunGateway(LoadOrExit(ReadEnvironment(env_file), /*require_kafka=*/true));
 
-  // demo
+  // demo: on loopback, open to anyone (it serves generated records), unless
+  // BIND_ADDRESS / AUTH_MODE say otherwise.
   Environment env = ReadEnvironment("");
+  if (auto b = env.Get("BIND_ADDRESS"); !b || b->empty()) env.Set("BIND_ADDRESS", "127.0.0.1");
+  if (auto m = env.Get("AUTH_MODE"); !m || m->empty()) env.Set("AUTH_MODE", "none");
   Settings probe = LoadOrExit(env, false);
   rte::app::DemoOptions opts;
   opts.records_per_second = rate;
@@ -167,7 +196,7 @@ int main(int argc, char** argv) {
   env.Set("KAFKA_CONFIG", "fetch.wait.max.ms=10");
   auto settings = rte::config::LoadSettings(env, true);
   if (!settings) {
-    std::fprintf(stderr, "realtime-events demo: configuration error: %s\n", settings.error().message.c_str());
+    PrintConfigError("realtime-events demo", settings.error().message);
     return 2;
   }
   spdlog::info("demo: embedded Kafka at {}, schema registry at {}; producing Avro records, {}/s per topic, for "

@@ -1,11 +1,19 @@
 #include "config/settings.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -25,26 +33,247 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-template <class T>
-Result<T> ParseInt(const Environment& env, const std::string& name, T def, T min, T max) {
-  auto v = env.Get(name);
-  if (!v || v->empty()) return def;
-  std::string s = Trim(*v);
-  T out{};
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  if (ec != std::errc() || p != s.data() + s.size()) {
-    return Invalid(name + "=\"" + *v + "\" is not an integer");
-  }
-  if (out < min || out > max) {
-    return Invalid(name + "=" + s + " is out of range [" + std::to_string(min) + ", " +
-                   std::to_string(max) + "]");
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Splits a comma-separated list; items are trimmed, empty ones dropped.
+std::vector<std::string> SplitList(std::string_view s) {
+  std::vector<std::string> out;
+  while (true) {
+    size_t comma = s.find(',');
+    std::string item = Trim(s.substr(0, comma));
+    if (!item.empty()) out.push_back(std::move(item));
+    if (comma == std::string_view::npos) break;
+    s = s.substr(comma + 1);
   }
   return out;
 }
 
-std::string GetOr(const Environment& env, const std::string& name, std::string def) {
-  auto v = env.Get(name);
-  return v && !v->empty() ? *v : def;
+// A value as shown in a message: one line (control characters escaped), at
+// most 200 characters.
+std::string Printable(std::string_view v) {
+  constexpr size_t kMax = 200;
+  std::string out;
+  for (size_t i = 0; i < v.size() && i < kMax; ++i) {
+    unsigned char c = static_cast<unsigned char>(v[i]);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (v.size() > kMax) out += "...";
+  return out;
+}
+
+std::string FormatNumber(double d) {
+  std::ostringstream os;
+  os << d;
+  return os.str();
+}
+
+// Why `path` cannot be read as a file, or nullopt when it can.
+std::optional<std::string> UnreadableFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::string(std::strerror(errno));
+  struct stat st {};
+  std::optional<std::string> why;
+  if (::fstat(fd, &st) != 0) {
+    why = std::strerror(errno);
+  } else if (S_ISDIR(st.st_mode)) {
+    why = "it is a directory";
+  }
+  ::close(fd);
+  return why;
+}
+
+// Collects every problem while settings load, so that all are reported at once.
+class Loader {
+ public:
+  explicit Loader(const Environment& env) : env_(env) {}
+
+  // The value, or nullopt when unset or empty (empty means "use the default").
+  std::optional<std::string> Raw(const std::string& name) const {
+    auto v = env_.Get(name);
+    if (!v || v->empty()) return std::nullopt;
+    return v;
+  }
+  std::string Str(const std::string& name, std::string def) const {
+    auto v = Raw(name);
+    return v ? *v : def;
+  }
+
+  // NAME, and the file it came from: `NAME (from .env)`.
+  std::string Name(const std::string& name) const { return name + From(name); }
+  // NAME=value (from .env)
+  std::string Show(const std::string& name, std::string_view value) const {
+    return name + "=" + Printable(value) + From(name);
+  }
+  // NAME="value" (from .env)
+  std::string Quote(const std::string& name, std::string_view value) const {
+    return name + "=\"" + Printable(value) + "\"" + From(name);
+  }
+
+  void Fail(const std::string& name, std::string message) {
+    failed_.insert(name);
+    problems_.push_back(std::move(message));
+  }
+  bool Failed(const std::string& name) const { return failed_.count(name) > 0; }
+
+  // An integer in [min, max]; `def` when unset or invalid (the problem is recorded).
+  template <class T>
+  T Int(const std::string& name, T def, T min, T max) {
+    auto v = Raw(name);
+    if (!v) return def;
+    std::string s = Trim(*v);
+    T out{};
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec != std::errc() || p != s.data() + s.size()) {
+      Fail(name, Quote(name, *v) + " is not an integer");
+      return def;
+    }
+    if (out < min || out > max) {
+      Fail(name, Show(name, s) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+      return def;
+    }
+    return out;
+  }
+
+  // A plain decimal number (digits, optionally one '.' and more digits) in [min, max].
+  double Decimal(const std::string& name, double def, double min, double max) {
+    auto v = Raw(name);
+    if (!v) return def;
+    std::string s = Trim(*v);
+    bool digits = !s.empty() && s.front() != '.' && s.back() != '.' &&
+                  std::count(s.begin(), s.end(), '.') <= 1 &&
+                  std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+    double out = 0;
+    if (digits) {
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+      digits = ec == std::errc() && p == s.data() + s.size();
+    }
+    if (!digits) {
+      Fail(name, Quote(name, *v) + " is not a decimal number");
+      return def;
+    }
+    if (!(out >= min && out <= max)) {
+      Fail(name, Show(name, s) + " is out of range [" + FormatNumber(min) + ", " + FormatNumber(max) + "]");
+      return def;
+    }
+    return out;
+  }
+
+  // A file that must be readable; records a problem otherwise.
+  void RequireReadable(const std::string& name, const std::string& path) {
+    if (auto why = UnreadableFile(path)) Fail(name, Quote(name, path) + " cannot be read: " + *why);
+  }
+
+  Status Finish() const {
+    if (problems_.empty()) return {};
+    if (problems_.size() == 1) return Invalid(problems_.front());
+    std::string msg = std::to_string(problems_.size()) + " configuration errors:";
+    for (const auto& p : problems_) msg += "\n  " + p;
+    return Invalid(std::move(msg));
+  }
+
+ private:
+  std::string From(const std::string& name) const {
+    auto o = env_.Origin(name);
+    return o ? " (from " + *o + ")" : "";
+  }
+
+  const Environment& env_;
+  std::vector<std::string> problems_;
+  std::set<std::string> failed_;
+};
+
+// "scheme://host[:port]" normalized (lowercase, default port dropped), or the
+// reason `in` is not an origin.
+Result<std::string> NormalizeOrigin(std::string_view in) {
+  const std::string form = "an origin is scheme://host[:port]";
+  size_t sep = in.find("://");
+  if (sep == std::string_view::npos || sep == 0) return Invalid("is not " + form);
+  std::string scheme = Lower(in.substr(0, sep));
+  if (!std::isalpha(static_cast<unsigned char>(scheme[0])) ||
+      !std::all_of(scheme.begin(), scheme.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+      })) {
+    return Invalid("has an invalid scheme: " + form);
+  }
+  std::string_view rest = in.substr(sep + 3);
+  if (rest.find_first_of("/?#") != std::string_view::npos) {
+    return Invalid("has a path: " + form + ", with no path (not even a trailing /)");
+  }
+  if (rest.find('@') != std::string_view::npos) return Invalid("has user info: " + form);
+  std::string host;
+  std::string_view port;
+  if (!rest.empty() && rest.front() == '[') {
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) return Invalid("has an unclosed [: " + form);
+    std::string inside(rest.substr(1, close - 1));
+    in6_addr a6{};
+    if (inet_pton(AF_INET6, inside.c_str(), &a6) != 1) return Invalid("has an invalid IPv6 address");
+    host = "[" + Lower(inside) + "]";
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return Invalid("is not " + form);
+      port = after.substr(1);
+      if (port.empty()) return Invalid("has an empty port");
+    }
+  } else {
+    size_t colon = rest.find(':');
+    if (colon != rest.rfind(':')) return Invalid("is not " + form + " (IPv6 hosts go in [])");
+    host = Lower(rest.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port = rest.substr(colon + 1);
+      if (port.empty()) return Invalid("has an empty port");
+    }
+    if (host.empty()) return Invalid("has no host: " + form);
+    if (!std::all_of(host.begin(), host.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+        })) {
+      return Invalid("has an invalid host: " + form);
+    }
+  }
+  std::string out = scheme + "://" + host;
+  if (!port.empty()) {
+    int n = 0;
+    auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
+    if (ec != std::errc() || p != port.data() + port.size() || n < 1 || n > 65535) {
+      return Invalid("has an invalid port (1-65535)");
+    }
+    bool default_port = (n == 80 && (scheme == "http" || scheme == "ws")) ||
+                        (n == 443 && (scheme == "https" || scheme == "wss"));
+    if (!default_port) out += ":" + std::to_string(n);
+  }
+  return out;
+}
+
+constexpr const char* kJwtAlgorithms[] = {"HS256", "HS384", "HS512", "RS256", "RS384",
+                                          "RS512", "ES256", "ES384", "EdDSA"};
+
+// RFC 7518 section 3.2: an HMAC key at least as long as the hash output.
+size_t HmacMinKeyBytes(std::string_view alg) {
+  if (alg == "HS256") return 32;
+  if (alg == "HS384") return 48;
+  if (alg == "HS512") return 64;
+  return 0;
+}
+
+std::string Join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += sep;
+    out += i;
+  }
+  return out;
 }
 
 }  // namespace
@@ -142,9 +371,17 @@ Status Environment::MergeDotEnv(std::string_view text, std::string_view origin) 
       size_t hash = value.find(" #");
       if (hash != std::string::npos) value = Trim(value.substr(0, hash));
     }
-    if (!vars_.count(key)) vars_[key] = value;
+    if (!vars_.count(key)) {
+      vars_[key] = value;
+      origins_[key] = std::string(origin);
+    }
   }
   return {};
+}
+
+void Environment::Set(std::string key, std::string value) {
+  origins_.erase(key);
+  vars_[std::move(key)] = std::move(value);
 }
 
 std::optional<std::string> Environment::Get(const std::string& key) const {
@@ -152,6 +389,38 @@ std::optional<std::string> Environment::Get(const std::string& key) const {
   if (it == vars_.end()) return std::nullopt;
   return it->second;
 }
+
+std::optional<std::string> Environment::Origin(const std::string& key) const {
+  auto it = origins_.find(key);
+  if (it == origins_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool IsLoopbackAddress(std::string_view address) {
+  std::string a(address);
+  in_addr v4{};
+  if (inet_pton(AF_INET, a.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  if (size_t pct = a.find('%'); pct != std::string::npos) a.resize(pct);  // fe80::1%eth0
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, a.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
+namespace {
+// What asio's make_address accepts: dotted IPv4, or IPv6 with an optional %scope.
+bool IsIpAddress(std::string_view address) {
+  std::string a(address);
+  in_addr v4{};
+  if (inet_pton(AF_INET, a.c_str(), &v4) == 1) return true;
+  if (size_t pct = a.find('%'); pct != std::string::npos) {
+    if (pct + 1 == a.size()) return false;
+    a.resize(pct);
+  }
+  in6_addr v6{};
+  return inet_pton(AF_INET6, a.c_str(), &v6) == 1;
+}
+}  // namespace
 
 Result<std::vector<ChannelConfig>> ParseChannelsYaml(std::string_view text, std::string_view origin) {
   std::vector<ChannelConfig> out;
@@ -208,57 +477,61 @@ Result<std::vector<ChannelConfig>> ParseChannelsYaml(std::string_view text, std:
   return out;
 }
 
-Result<Settings> LoadSettings(const Environment& env, bool require_kafka) {
-  Settings s;
-  // --- Kafka
-  s.kafka.bootstrap_servers = GetOr(env, "KAFKA_BOOTSTRAP_SERVER", "");
+namespace {
+
+void LoadKafka(Loader& L, Settings& s, bool require_kafka) {
+  s.kafka.bootstrap_servers = L.Str("KAFKA_BOOTSTRAP_SERVER", "");
   if (require_kafka && s.kafka.bootstrap_servers.empty()) {
-    return Invalid("KAFKA_BOOTSTRAP_SERVER is required (host:port[,host:port])");
+    L.Fail("KAFKA_BOOTSTRAP_SERVER", "KAFKA_BOOTSTRAP_SERVER is required (host:port[,host:port])");
   }
-  s.kafka.security_protocol = GetOr(env, "KAFKA_SECURITY_PROTOCOL", "");
-  if (!s.kafka.security_protocol.empty()) {
-    std::string p = s.kafka.security_protocol;
+  if (auto proto = L.Raw("KAFKA_SECURITY_PROTOCOL")) {
+    std::string p = *proto;
     std::transform(p.begin(), p.end(), p.begin(), ::toupper);
     if (p != "PLAINTEXT" && p != "SSL" && p != "SASL_PLAINTEXT" && p != "SASL_SSL") {
-      return Invalid("KAFKA_SECURITY_PROTOCOL=\"" + s.kafka.security_protocol +
-                     "\" is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL");
+      L.Fail("KAFKA_SECURITY_PROTOCOL", L.Quote("KAFKA_SECURITY_PROTOCOL", *proto) +
+                                            " is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL");
+    } else {
+      s.kafka.security_protocol = p;
     }
-    s.kafka.security_protocol = p;
   }
-  s.kafka.group_id = GetOr(env, "KAFKA_GROUP_ID", s.kafka.group_id);
-  s.kafka.sasl_mechanisms = GetOr(env, "KAFKA_SASL_MECHANISMS", "");
-  s.kafka.sasl_username = GetOr(env, "KAFKA_SASL_USERNAME", "");
-  s.kafka.sasl_password = GetOr(env, "KAFKA_SASL_PASSWORD", "");
+  s.kafka.group_id = L.Str("KAFKA_GROUP_ID", s.kafka.group_id);
+  s.kafka.sasl_mechanisms = L.Str("KAFKA_SASL_MECHANISMS", "");
+  s.kafka.sasl_username = L.Str("KAFKA_SASL_USERNAME", "");
+  s.kafka.sasl_password = L.Str("KAFKA_SASL_PASSWORD", "");
   if (s.kafka.security_protocol.rfind("SASL", 0) == 0) {
-    if (s.kafka.sasl_mechanisms.empty()) return Invalid("KAFKA_SASL_MECHANISMS is required with KAFKA_SECURITY_PROTOCOL=" + s.kafka.security_protocol);
-    if (s.kafka.sasl_mechanisms == "PLAIN" || s.kafka.sasl_mechanisms.rfind("SCRAM", 0) == 0) {
-      if (s.kafka.sasl_username.empty()) return Invalid("KAFKA_SASL_USERNAME is required with KAFKA_SASL_MECHANISMS=" + s.kafka.sasl_mechanisms);
-      if (s.kafka.sasl_password.empty()) return Invalid("KAFKA_SASL_PASSWORD is required with KAFKA_SASL_MECHANISMS=" + s.kafka.sasl_mechanisms);
+    const std::string with = " is required with " + L.Show("KAFKA_SECURITY_PROTOCOL", s.kafka.security_protocol);
+    if (s.kafka.sasl_mechanisms.empty()) {
+      L.Fail("KAFKA_SASL_MECHANISMS", "KAFKA_SASL_MECHANISMS" + with);
+    } else if (s.kafka.sasl_mechanisms == "PLAIN" || s.kafka.sasl_mechanisms.rfind("SCRAM", 0) == 0) {
+      const std::string mech = " is required with " + L.Show("KAFKA_SASL_MECHANISMS", s.kafka.sasl_mechanisms);
+      if (s.kafka.sasl_username.empty()) L.Fail("KAFKA_SASL_USERNAME", "KAFKA_SASL_USERNAME" + mech);
+      if (s.kafka.sasl_password.empty()) L.Fail("KAFKA_SASL_PASSWORD", "KAFKA_SASL_PASSWORD" + mech);
     }
   }
-  auto sto = ParseInt<int>(env, "KAFKA_SESSION_TIMEOUT", 45000, 1000, 3600000);
-  if (!sto) return sto.error();
-  s.kafka.session_timeout_ms = *sto;
-  std::string start = GetOr(env, "KAFKA_START_FROM", "end");
+  s.kafka.session_timeout_ms = L.Int<int>("KAFKA_SESSION_TIMEOUT", 45000, 1000, 3600000);
+  std::string start = L.Str("KAFKA_START_FROM", "end");
   if (start == "end" || start == "latest") {
     s.kafka.start = StartPosition::kEnd;
   } else if (start == "beginning" || start == "earliest") {
     s.kafka.start = StartPosition::kBeginning;
   } else if (start.rfind("timestamp:", 0) == 0) {
-    s.kafka.start = StartPosition::kTimestamp;
     std::string ts = start.substr(10);
-    auto [p, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), s.kafka.start_timestamp_ms);
-    if (ec != std::errc() || p != ts.data() + ts.size() || s.kafka.start_timestamp_ms < 0) {
-      return Invalid("KAFKA_START_FROM=\"" + start + "\": timestamp must be milliseconds since the epoch");
+    int64_t ms = 0;
+    auto [p, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), ms);
+    if (ec != std::errc() || p != ts.data() + ts.size() || ms < 0) {
+      L.Fail("KAFKA_START_FROM",
+             L.Quote("KAFKA_START_FROM", start) + ": timestamp must be milliseconds since the epoch");
+    } else {
+      s.kafka.start = StartPosition::kTimestamp;
+      s.kafka.start_timestamp_ms = ms;
     }
   } else {
-    return Invalid("KAFKA_START_FROM=\"" + start + "\" is not one of end, beginning, timestamp:<ms>");
+    L.Fail("KAFKA_START_FROM", L.Quote("KAFKA_START_FROM", start) + " is not one of end, beginning, timestamp:<ms>");
   }
-  auto mr = ParseInt<int>(env, "KAFKA_METADATA_REFRESH_MS", 5000, 100, 3600000);
-  if (!mr) return mr.error();
-  s.kafka.metadata_refresh_ms = *mr;
-  // KAFKA_CONFIG: "prop=value;prop=value" passed to librdkafka as is.
-  if (auto extra = env.Get("KAFKA_CONFIG"); extra && !extra->empty()) {
+  s.kafka.metadata_refresh_ms = L.Int<int>("KAFKA_METADATA_REFRESH_MS", 5000, 100, 3600000);
+  // KAFKA_CONFIG: "prop=value;prop=value" passed to librdkafka as is. Values
+  // may be secrets (sasl.password=...): messages show property names only.
+  if (auto extra = L.Raw("KAFKA_CONFIG")) {
     std::string_view rest = *extra;
     while (!rest.empty()) {
       size_t semi = rest.find(';');
@@ -267,89 +540,103 @@ Result<Settings> LoadSettings(const Environment& env, bool require_kafka) {
       if (item.empty()) continue;
       size_t eq = item.find('=');
       if (eq == std::string::npos || eq == 0) {
-        return Invalid("KAFKA_CONFIG: \"" + item.substr(0, item.find('=')) + "\" must be property=value");
+        L.Fail("KAFKA_CONFIG", L.Name("KAFKA_CONFIG") + ": \"" + Printable(item.substr(0, item.find('='))) +
+                                   "\" must be property=value");
+        continue;
       }
       s.kafka.extra.emplace_back(Trim(item.substr(0, eq)), Trim(item.substr(eq + 1)));
     }
   }
 
   // --- Registry
-  s.registry.url = GetOr(env, "KAFKA_SCHEMA_REGISTRY_URL", "");
-  s.registry.user_info = GetOr(env, "KAFKA_SCHEMA_REGISTRY_USER", "");
+  s.registry.url = L.Str("KAFKA_SCHEMA_REGISTRY_URL", "");
+  s.registry.user_info = L.Str("KAFKA_SCHEMA_REGISTRY_USER", "");
   if (!s.registry.url.empty() && s.registry.url.rfind("http://", 0) != 0 &&
       s.registry.url.rfind("https://", 0) != 0) {
-    return Invalid("KAFKA_SCHEMA_REGISTRY_URL=\"" + s.registry.url + "\" must start with http:// or https://");
+    L.Fail("KAFKA_SCHEMA_REGISTRY_URL",
+           L.Quote("KAFKA_SCHEMA_REGISTRY_URL", s.registry.url) + " must start with http:// or https://");
   }
   if (!s.registry.user_info.empty() && s.registry.user_info.find(':') == std::string::npos) {
-    return Invalid("KAFKA_SCHEMA_REGISTRY_USER must be key:secret");
+    L.Fail("KAFKA_SCHEMA_REGISTRY_USER", L.Name("KAFKA_SCHEMA_REGISTRY_USER") + " must be key:secret");
   }
+}
 
-  // --- Server
-  auto port = ParseInt<int>(env, "PORT", 5000, 0, 65535);
-  if (!port) return port.error();
-  s.server.port = static_cast<uint16_t>(*port);
-  s.server.bind_address = GetOr(env, "BIND_ADDRESS", s.server.bind_address);
-  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  auto workers = ParseInt<int>(env, "WORKERS", cores, 1, 1024);
-  if (!workers) return workers.error();
-  s.server.workers = *workers;
-  auto ping = ParseInt<int>(env, "PING_INTERVAL", 20, 1, 3600);
-  if (!ping) return ping.error();
-  s.server.ping_interval_s = *ping;
-  auto hb = ParseInt<int>(env, "HEART_BEAT_INTERVAL", 2, 1, 3600);
-  if (!hb) return hb.error();
-  s.server.heart_beat_interval_s = *hb;
-  auto idle = ParseInt<int>(env, "IDLE_TIMEOUT", 0, 0, 86400);
-  if (!idle) return idle.error();
-  s.server.idle_timeout_s = *idle;
-  if (s.server.idle_timeout_s != 0 && s.server.idle_timeout_s <= s.server.ping_interval_s) {
-    return Invalid("IDLE_TIMEOUT=" + std::to_string(s.server.idle_timeout_s) +
-                   " must be longer than PING_INTERVAL=" + std::to_string(s.server.ping_interval_s));
+void LoadServer(Loader& L, Settings& s) {
+  s.server.port = static_cast<uint16_t>(L.Int<int>("PORT", 5000, 0, 65535));
+  s.server.bind_address = L.Str("BIND_ADDRESS", s.server.bind_address);
+  if (!IsIpAddress(s.server.bind_address)) {
+    L.Fail("BIND_ADDRESS", L.Quote("BIND_ADDRESS", s.server.bind_address) +
+                               " is not an IP address (e.g. 0.0.0.0, 127.0.0.1, ::)");
   }
-  auto mf = ParseInt<size_t>(env, "MAX_FRAME_BYTES", 64 * 1024, 128, 16 * 1024 * 1024);
-  if (!mf) return mf.error();
-  s.server.max_frame_bytes = *mf;
-  auto sq = ParseInt<size_t>(env, "SEND_QUEUE_BYTES", 1024 * 1024, 4096, size_t{1} << 32);
-  if (!sq) return sq.error();
-  s.server.send_queue_bytes = *sq;
-  auto ms = ParseInt<size_t>(env, "MAX_SUBSCRIPTIONS", 64, 1, 100000);
-  if (!ms) return ms.error();
-  s.server.max_subscriptions = *ms;
-  s.server.web_root = GetOr(env, "WEB_ROOT", "");
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  s.server.workers = L.Int<int>("WORKERS", cores, 1, 1024);
+  s.server.ping_interval_s = L.Int<int>("PING_INTERVAL", 20, 1, 3600);
+  s.server.heart_beat_interval_s = L.Int<int>("HEART_BEAT_INTERVAL", 2, 1, 3600);
+  s.server.idle_timeout_s = L.Int<int>("IDLE_TIMEOUT", 0, 0, 86400);
+  if (s.server.idle_timeout_s != 0 && s.server.idle_timeout_s <= s.server.ping_interval_s &&
+      !L.Failed("PING_INTERVAL")) {
+    L.Fail("IDLE_TIMEOUT", L.Show("IDLE_TIMEOUT", std::to_string(s.server.idle_timeout_s)) +
+                               " must be longer than " +
+                               L.Show("PING_INTERVAL", std::to_string(s.server.ping_interval_s)));
+  }
+  s.server.max_frame_bytes = L.Int<size_t>("MAX_FRAME_BYTES", 64 * 1024, 128, 16 * 1024 * 1024);
+  s.server.send_queue_bytes = L.Int<size_t>("SEND_QUEUE_BYTES", 1024 * 1024, 4096, size_t{1} << 32);
+  s.server.max_subscriptions = L.Int<size_t>("MAX_SUBSCRIPTIONS", 64, 1, 100000);
+  s.server.web_root = L.Str("WEB_ROOT", "");
 
   // --- Logging
-  s.log_level = GetOr(env, "LOG_LEVEL", "info");
+  s.log_level = L.Str("LOG_LEVEL", "info");
   static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-  if (!kLevels.count(s.log_level)) return Invalid("LOG_LEVEL=\"" + s.log_level + "\" is not one of trace, debug, info, warn, error");
-  s.log_format = GetOr(env, "LOG_FORMAT", "text");
-  if (s.log_format != "text" && s.log_format != "json") return Invalid("LOG_FORMAT=\"" + s.log_format + "\" is not text or json");
-
-  // --- Channels: the prototype's three, then a channels file if given.
-  std::string tenant_default = GetOr(env, "TENANT_FIELD", "key.organization_id");
-  auto tenant = ParseFieldPath(tenant_default);
-  if (!tenant) return Invalid("TENANT_FIELD: " + tenant.error().message);
-  std::optional<FieldPath> property;
-  std::string prop_default = GetOr(env, "PROPERTY_FIELD", "value.property_id");
-  if (prop_default != "none") {
-    auto p = ParseFieldPath(prop_default);
-    if (!p) return Invalid("PROPERTY_FIELD: " + p.error().message);
-    property = *p;
+  if (!kLevels.count(s.log_level)) {
+    L.Fail("LOG_LEVEL", L.Quote("LOG_LEVEL", s.log_level) + " is not one of trace, debug, info, warn, error");
+    s.log_level = "info";
   }
-  if (auto file = env.Get("CHANNELS_FILE"); file && !file->empty()) {
+  s.log_format = L.Str("LOG_FORMAT", "text");
+  if (s.log_format != "text" && s.log_format != "json") {
+    L.Fail("LOG_FORMAT", L.Quote("LOG_FORMAT", s.log_format) + " is not text or json");
+    s.log_format = "text";
+  }
+}
+
+void LoadChannels(Loader& L, Settings& s) {
+  // The prototype's three, or a channels file if given.
+  std::optional<FieldPath> tenant;
+  if (auto t = ParseFieldPath(L.Str("TENANT_FIELD", "key.organization_id"))) {
+    tenant = *t;
+  } else {
+    L.Fail("TENANT_FIELD", L.Name("TENANT_FIELD") + ": " + t.error().message);
+  }
+  std::optional<FieldPath> property;
+  std::string prop_default = L.Str("PROPERTY_FIELD", "value.property_id");
+  if (prop_default != "none") {
+    if (auto p = ParseFieldPath(prop_default)) {
+      property = *p;
+    } else {
+      L.Fail("PROPERTY_FIELD", L.Name("PROPERTY_FIELD") + ": " + p.error().message);
+    }
+  }
+  if (auto file = L.Raw("CHANNELS_FILE")) {
     std::ifstream in(*file);
-    if (!in) return Invalid("CHANNELS_FILE=\"" + *file + "\" cannot be read");
+    if (auto why = UnreadableFile(*file); why || !in) {
+      L.Fail("CHANNELS_FILE", L.Quote("CHANNELS_FILE", *file) + " cannot be read" + (why ? ": " + *why : ""));
+      return;
+    }
     std::stringstream ss;
     ss << in.rdbuf();
     auto chans = ParseChannelsYaml(ss.str(), *file);
-    if (!chans) return Invalid("CHANNELS_FILE: " + chans.error().message);
+    if (!chans) {
+      L.Fail("CHANNELS_FILE", L.Name("CHANNELS_FILE") + ": " + chans.error().message);
+      return;
+    }
     s.channels = std::move(*chans);
   } else {
+    if (!tenant) return;
     for (auto [name, var, def] : {std::tuple{"payment", "PAYMENT_TOPIC", "payments"},
                                   std::tuple{"guest", "GUEST_TOPIC", "guests"},
                                   std::tuple{"reservation", "RESERVATION_TOPIC", "reservations"}}) {
       ChannelConfig ch;
       ch.name = name;
-      ch.topic = GetOr(env, var, def);
+      ch.topic = L.Str(var, def);
       ch.tenant_field = *tenant;
       ch.property_field = property;
       s.channels.push_back(std::move(ch));
@@ -357,13 +644,168 @@ Result<Settings> LoadSettings(const Environment& env, bool require_kafka) {
   }
   std::set<std::string> names;
   for (const auto& ch : s.channels) {
-    if (!names.insert(ch.name).second) return Invalid("channel \"" + ch.name + "\" is defined twice");
-    if (ch.topic.empty()) return Invalid("channel \"" + ch.name + "\" has an empty topic");
+    if (!names.insert(ch.name).second) L.Fail("CHANNELS_FILE", "channel \"" + ch.name + "\" is defined twice");
+    if (ch.topic.empty()) L.Fail("CHANNELS_FILE", "channel \"" + ch.name + "\" has an empty topic");
     if ((ch.key_format == PayloadFormat::kAvro || ch.value_format == PayloadFormat::kAvro) &&
         s.registry.url.empty()) {
-      return Invalid("channel \"" + ch.name + "\" uses avro: KAFKA_SCHEMA_REGISTRY_URL is required");
+      L.Fail("KAFKA_SCHEMA_REGISTRY_URL",
+             "channel \"" + ch.name + "\" uses avro: KAFKA_SCHEMA_REGISTRY_URL is required");
     }
   }
+}
+
+void LoadAuth(Loader& L, Settings& s) {
+  AuthSettings& a = s.auth;
+  if (auto m = L.Raw("AUTH_MODE")) {
+    std::string v = Lower(Trim(*m));
+    if (v == "none") {
+      a.mode = AuthMode::kNone;
+    } else if (v == "allowlist") {
+      a.mode = AuthMode::kAllowlist;
+    } else if (v == "jwt") {
+      a.mode = AuthMode::kJwt;
+    } else {
+      L.Fail("AUTH_MODE", L.Quote("AUTH_MODE", *m) + " is not one of none, allowlist, jwt");
+    }
+  }
+
+  if (auto list = L.Raw("JWT_ALGORITHMS")) {
+    for (const std::string& item : SplitList(*list)) {
+      if (Lower(item) == "none") {
+        L.Fail("JWT_ALGORITHMS", L.Name("JWT_ALGORITHMS") +
+                                     ": \"none\" is not allowed: unsigned tokens would let anyone pose as any user");
+        continue;
+      }
+      const char* canonical = nullptr;
+      for (const char* known : kJwtAlgorithms) {
+        if (Lower(known) == Lower(item)) canonical = known;
+      }
+      if (!canonical) {
+        L.Fail("JWT_ALGORITHMS", L.Name("JWT_ALGORITHMS") + ": \"" + Printable(item) +
+                                     "\" is not one of HS256, HS384, HS512, RS256, RS384, RS512, ES256, ES384, EdDSA");
+        continue;
+      }
+      if (std::find(a.jwt_algorithms.begin(), a.jwt_algorithms.end(), canonical) == a.jwt_algorithms.end()) {
+        a.jwt_algorithms.emplace_back(canonical);
+      }
+    }
+  }
+  a.jwt_secret = L.Str("JWT_SECRET", "");  // secret: never in a message
+  a.jwt_public_key_file = L.Str("JWT_PUBLIC_KEY_FILE", "");
+  a.jwt_jwks_url = L.Str("JWT_JWKS_URL", "");
+  if (!a.jwt_jwks_url.empty()) {
+    const std::string lower = Lower(a.jwt_jwks_url);
+    size_t host = lower.rfind("https://", 0) == 0 ? 8 : lower.rfind("http://", 0) == 0 ? 7 : 0;
+    if (host == 0) {
+      L.Fail("JWT_JWKS_URL", L.Quote("JWT_JWKS_URL", a.jwt_jwks_url) + " must start with http:// or https://");
+    } else if (host == a.jwt_jwks_url.size() || a.jwt_jwks_url[host] == '/') {
+      L.Fail("JWT_JWKS_URL", L.Quote("JWT_JWKS_URL", a.jwt_jwks_url) + " has no host");
+    }
+  }
+  a.jwt_jwks_refresh_s = L.Int<int>("JWT_JWKS_REFRESH", 300, 10, 86400);
+  a.jwt_jwks_min_refresh_s = L.Int<int>("JWT_JWKS_MIN_REFRESH", 10, 1, 3600);
+  a.jwt_issuer = L.Str("JWT_ISSUER", "");
+  a.jwt_audience = L.Str("JWT_AUDIENCE", "");
+  a.jwt_leeway_s = L.Int<int>("JWT_LEEWAY", 30, 0, 600);
+  a.jwt_user_claim = Trim(L.Str("JWT_USER_CLAIM", "sub"));
+  a.jwt_orgs_claim = Trim(L.Str("JWT_ORGS_CLAIM", "orgs"));
+  a.jwt_properties_claim = Trim(L.Str("JWT_PROPERTIES_CLAIM", ""));
+  a.allowlist_file = L.Str("ALLOWLIST_FILE", "");
+  a.auth_timeout_s = L.Int<int>("AUTH_TIMEOUT", 10, 1, 300);
+
+  // What each mode needs.
+  const std::string mode = L.Show("AUTH_MODE", AuthModeName(a.mode));
+  if (a.mode == AuthMode::kJwt) {
+    if (a.jwt_algorithms.empty()) {
+      if (!L.Failed("JWT_ALGORITHMS")) {
+        L.Fail("JWT_ALGORITHMS", mode + " needs JWT_ALGORITHMS, e.g. RS256 (with JWT_JWKS_URL or "
+                                        "JWT_PUBLIC_KEY_FILE) or HS256 (with JWT_SECRET)");
+      }
+    }
+    std::vector<std::string> hmac, asymmetric;
+    for (const auto& alg : a.jwt_algorithms) (HmacMinKeyBytes(alg) ? hmac : asymmetric).push_back(alg);
+    if (!hmac.empty()) {
+      std::string strictest = hmac.front();
+      for (const auto& alg : hmac) {
+        if (HmacMinKeyBytes(alg) > HmacMinKeyBytes(strictest)) strictest = alg;
+      }
+      const size_t need = HmacMinKeyBytes(strictest);
+      if (a.jwt_secret.empty()) {
+        L.Fail("JWT_SECRET", L.Show("JWT_ALGORITHMS", Join(hmac, ",")) + " needs JWT_SECRET (at least " +
+                                 std::to_string(need) + " bytes)");
+      } else if (a.jwt_secret.size() < need) {
+        L.Fail("JWT_SECRET", L.Name("JWT_SECRET") + " is shorter than " + std::to_string(need) +
+                                 " bytes, the minimum for " + strictest + " (RFC 7518 section 3.2)");
+      }
+    }
+    if (!asymmetric.empty() && a.jwt_public_key_file.empty() && a.jwt_jwks_url.empty()) {
+      L.Fail("JWT_PUBLIC_KEY_FILE", L.Show("JWT_ALGORITHMS", Join(asymmetric, ",")) +
+                                        " needs JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL");
+    }
+    if (!a.jwt_public_key_file.empty()) L.RequireReadable("JWT_PUBLIC_KEY_FILE", a.jwt_public_key_file);
+  } else if (a.mode == AuthMode::kAllowlist) {
+    if (a.allowlist_file.empty()) {
+      L.Fail("ALLOWLIST_FILE", mode + " needs ALLOWLIST_FILE");
+    } else {
+      L.RequireReadable("ALLOWLIST_FILE", a.allowlist_file);
+    }
+  } else if (a.mode == AuthMode::kUnset && !L.Failed("AUTH_MODE") && !L.Failed("BIND_ADDRESS") &&
+             !IsLoopbackAddress(s.server.bind_address)) {
+    L.Fail("AUTH_MODE", "AUTH_MODE is required when " + L.Show("BIND_ADDRESS", s.server.bind_address) +
+                            " is not a loopback address: set AUTH_MODE=jwt (or allowlist), or AUTH_MODE=none "
+                            "to serve every tenant's records to anyone");
+  }
+}
+
+void LoadLimits(Loader& L, Settings& s) {
+  LimitSettings& l = s.limits;
+  if (auto origins = L.Raw("ALLOWED_ORIGINS")) {
+    std::vector<std::string> items = SplitList(*origins);
+    bool any = std::find(items.begin(), items.end(), "*") != items.end();
+    if (any && items.size() > 1) {
+      L.Fail("ALLOWED_ORIGINS", L.Name("ALLOWED_ORIGINS") + ": \"*\" (any origin) must be the only entry");
+    } else if (!any) {
+      for (const auto& item : items) {
+        auto o = NormalizeOrigin(item);
+        if (!o) {
+          L.Fail("ALLOWED_ORIGINS", L.Name("ALLOWED_ORIGINS") + ": \"" + Printable(item) + "\" " + o.error().message);
+        } else if (std::find(l.allowed_origins.begin(), l.allowed_origins.end(), *o) == l.allowed_origins.end()) {
+          l.allowed_origins.push_back(std::move(*o));
+        }
+      }
+    }
+  }
+  l.tls_cert_file = L.Str("TLS_CERT_FILE", "");
+  l.tls_key_file = L.Str("TLS_KEY_FILE", "");
+  if (l.tls_cert_file.empty() != l.tls_key_file.empty()) {
+    const bool cert = !l.tls_cert_file.empty();
+    L.Fail(cert ? "TLS_KEY_FILE" : "TLS_CERT_FILE",
+           L.Name(cert ? "TLS_CERT_FILE" : "TLS_KEY_FILE") + " is set but " +
+               (cert ? "TLS_KEY_FILE" : "TLS_CERT_FILE") + " is not: set both (wss://) or neither");
+  }
+  if (!l.tls_cert_file.empty()) L.RequireReadable("TLS_CERT_FILE", l.tls_cert_file);
+  if (!l.tls_key_file.empty()) L.RequireReadable("TLS_KEY_FILE", l.tls_key_file);
+  l.handshake_timeout_s = L.Int<int>("HANDSHAKE_TIMEOUT", 10, 1, 300);
+  l.max_header_bytes = L.Int<size_t>("MAX_HEADER_BYTES", 8 * 1024, 1024, 1024 * 1024);
+  l.max_body_bytes = L.Int<size_t>("MAX_BODY_BYTES", 16 * 1024, 0, 16 * 1024 * 1024);
+  l.max_connections_per_ip = L.Int<int>("MAX_CONNECTIONS_PER_IP", 1000, 0, 10000000);
+  l.max_connections_per_user = L.Int<int>("MAX_CONNECTIONS_PER_USER", 100, 0, 10000000);
+  l.command_rate = L.Decimal("COMMAND_RATE", 20, 0.1, 100000);
+  l.command_burst = L.Int<int>("COMMAND_BURST", 40, 1, 100000);
+  l.max_id_length = L.Int<size_t>("MAX_ID_LENGTH", 128, 1, 1024);
+}
+
+}  // namespace
+
+Result<Settings> LoadSettings(const Environment& env, bool require_kafka) {
+  Settings s;
+  Loader loader(env);
+  LoadKafka(loader, s, require_kafka);
+  LoadServer(loader, s);
+  LoadChannels(loader, s);
+  LoadAuth(loader, s);
+  LoadLimits(loader, s);
+  if (Status st = loader.Finish(); !st) return st.error();
   return s;
 }
 
@@ -399,6 +841,36 @@ const std::vector<VariableDoc>& DocumentedVariables() {
       {"WEB_ROOT", "", "serve the test page from this folder instead of the built-in copy"},
       {"LOG_LEVEL", "info", "trace, debug, info, warn, error"},
       {"LOG_FORMAT", "text", "text or json"},
+      // Who may connect and what they see (docs/security.md).
+      {"AUTH_MODE", "unset",
+       "none, allowlist or jwt; required unless BIND_ADDRESS is loopback (unset then acts as none)"},
+      {"JWT_ALGORITHMS", "(required for jwt)",
+       "accepted token algorithms, comma-separated: HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 EdDSA"},
+      {"JWT_SECRET", "", "HMAC key for HS*: at least 32/48/64 bytes for HS256/HS384/HS512; never logged"},
+      {"JWT_PUBLIC_KEY_FILE", "", "PEM public key for RS*/ES*/EdDSA (or use JWT_JWKS_URL)"},
+      {"JWT_JWKS_URL", "", "http(s) URL of a JSON Web Key Set for RS*/ES*/EdDSA"},
+      {"JWT_JWKS_REFRESH", "300", "seconds between background JWKS refreshes (10-86400)"},
+      {"JWT_JWKS_MIN_REFRESH", "10", "at most one on-demand JWKS fetch (unknown kid) per this many seconds (1-3600)"},
+      {"JWT_ISSUER", "", "required iss claim, when set"},
+      {"JWT_AUDIENCE", "", "required in the aud claim, when set"},
+      {"JWT_LEEWAY", "30", "seconds of clock skew allowed on exp/nbf (0-600)"},
+      {"JWT_USER_CLAIM", "sub", "claim holding the user id"},
+      {"JWT_ORGS_CLAIM", "orgs", "claim holding the organization id(s): a string or a list"},
+      {"JWT_PROPERTIES_CLAIM", "", "claim holding the allowed property ids (unset: every property)"},
+      {"ALLOWLIST_FILE", "(req. for allowlist)", "file of organization_id/user_id pairs"},
+      {"AUTH_TIMEOUT", "10", "seconds within which a first {\"type\":\"auth\"} must arrive (1-300)"},
+      // Abuse limits.
+      {"ALLOWED_ORIGINS", "(any)", "allowed Origin headers, comma-separated scheme://host[:port] (no path); * = any"},
+      {"TLS_CERT_FILE", "", "PEM certificate chain; with TLS_KEY_FILE serves https:// and wss://"},
+      {"TLS_KEY_FILE", "", "PEM private key (both TLS files or neither)"},
+      {"HANDSHAKE_TIMEOUT", "10", "seconds for the whole HTTP request (and TLS handshake) to arrive (1-300)"},
+      {"MAX_HEADER_BYTES", "8192", "largest request line + headers (1024-1048576)"},
+      {"MAX_BODY_BYTES", "16384", "largest HTTP request body (0-16777216)"},
+      {"MAX_CONNECTIONS_PER_IP", "1000", "open connections per client address (0 = no limit)"},
+      {"MAX_CONNECTIONS_PER_USER", "100", "open connections per authenticated user (0 = no limit)"},
+      {"COMMAND_RATE", "20", "client commands per second per connection, sustained (0.1-100000)"},
+      {"COMMAND_BURST", "40", "client commands allowed in a burst (1-100000)"},
+      {"MAX_ID_LENGTH", "128", "longest organization/property/user id accepted (1-1024)"},
   };
   return kDocs;
 }

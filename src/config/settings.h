@@ -79,7 +79,7 @@ const char* AuthModeName(AuthMode m);
 
 struct AuthSettings {
   AuthMode mode = AuthMode::kUnset;
-  std::vector<std::string> jwt_algorithms;  // JWT_ALGORITHMS, e.g. {"RS256","ES256"}
+  std::vector<std::string> jwt_algorithms;  // JWT_ALGORITHMS, e.g. {"RS256","ES256"} (canonical spelling, no duplicates)
   std::string jwt_secret;                   // JWT_SECRET (HS*); secret: never logged
   std::string jwt_public_key_file;          // JWT_PUBLIC_KEY_FILE (PEM)
   std::string jwt_jwks_url;                 // JWT_JWKS_URL
@@ -97,7 +97,8 @@ struct AuthSettings {
 
 // Abuse limits (docs/security.md says what each protects).
 struct LimitSettings {
-  std::vector<std::string> allowed_origins;  // ALLOWED_ORIGINS; empty = any Origin
+  std::vector<std::string> allowed_origins;  // ALLOWED_ORIGINS; empty = any Origin. Each is
+                                             // "scheme://host[:port]", lowercase, default port dropped
   std::string tls_cert_file;                 // TLS_CERT_FILE (PEM chain); with TLS_KEY_FILE: wss://
   std::string tls_key_file;                  // TLS_KEY_FILE (PEM)
   int handshake_timeout_s = 10;              // HANDSHAKE_TIMEOUT: whole request (and TLS) must arrive within
@@ -144,18 +145,34 @@ class Environment {
   // Reads the process environment.
   static Environment FromProcess();
   // Parses a .env file's text (KEY=value lines, # comments, optional quotes,
-  // optional "export "). Variables already set are not overridden.
+  // optional "export "). Variables already set are not overridden; those it
+  // adds remember `origin` (the file's name) for error messages.
   Status MergeDotEnv(std::string_view text, std::string_view origin);
-  void Set(std::string key, std::string value) { vars_[std::move(key)] = std::move(value); }
+  // Sets (or replaces) a variable; it has no file origin.
+  void Set(std::string key, std::string value);
   std::optional<std::string> Get(const std::string& key) const;
+  // The file a variable came from (MergeDotEnv's origin), or nullopt when it
+  // came from the process environment or Set().
+  std::optional<std::string> Origin(const std::string& key) const;
 
  private:
   std::map<std::string, std::string> vars_;
+  std::map<std::string, std::string> origins_;
 };
 
 // Builds and validates Settings. `require_kafka`: KAFKA_BOOTSTRAP_SERVER must
 // be present (serve), or may be absent (demo supplies its own).
+// Every problem is reported at once: with one, the Error's message is that
+// problem ("PING_INTERVAL=0 is out of range [1, 3600]"); with several, it is
+// "N configuration errors:" followed by one "\n  <problem>" line each. A
+// problem names its variable, and the file when the value came from .env
+// ("PING_INTERVAL=0 (from .env) is out of range [1, 3600]"). Secret values
+// (JWT_SECRET, KAFKA_SASL_PASSWORD, KAFKA_SCHEMA_REGISTRY_USER) never appear.
 Result<Settings> LoadSettings(const Environment& env, bool require_kafka);
+
+// True for an IPv4 address in 127.0.0.0/8, ::1 or ::ffff:127.x.y.z. Without
+// AUTH_MODE, LoadSettings accepts only such a BIND_ADDRESS.
+bool IsLoopbackAddress(std::string_view address);
 
 // Parses a channels file (YAML) into channel configs; `origin` names it in errors.
 Result<std::vector<ChannelConfig>> ParseChannelsYaml(std::string_view text, std::string_view origin);
