@@ -148,7 +148,7 @@ size_t WriteDecimal(std::span<const uint8_t> bytes, int32_t scale, char* dst) {
 
   // Magnitude as big-endian unsigned bytes (two's complement negated).
   std::array<uint8_t, kMaxDecimalBytes> mag;
-  std::memcpy(mag.data(), b, len);
+  if (len > 0) std::memcpy(mag.data(), b, len);  // b may be null when there are no bytes
   if (negative) {
     for (size_t i = 0; i < len; ++i) mag[i] = static_cast<uint8_t>(~mag[i]);
     for (size_t i = len; i-- > 0;) {

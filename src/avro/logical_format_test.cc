@@ -164,5 +164,16 @@ TEST(LogicalFormatTest, DecimalScales) {
   EXPECT_TRUE(s.empty());
 }
 
+// No bytes (an empty Avro bytes value, whose data() may be null) is zero.
+// Under UBSan this also checks nothing is copied from the null pointer.
+TEST(LogicalFormatTest, DecimalOfNoBytesIsZero) {
+  std::string s;
+  EXPECT_TRUE(AppendDecimal(std::span<const uint8_t>(), 0, &s));
+  EXPECT_EQ(s, "0");
+  s.clear();
+  EXPECT_TRUE(AppendDecimal(std::span<const uint8_t>(), 2, &s));
+  EXPECT_EQ(s, "0.00");
+}
+
 }  // namespace
 }  // namespace rte::avro
