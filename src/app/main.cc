@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "app/demo.h"
+#include "auth/authenticator.h"
 #include "base/log.h"
 #include "config/settings.h"
 #include "ingest/registry_decoder.h"
@@ -119,17 +120,31 @@ int RunGateway(Settings settings) {
                  settings.registry.user_info.empty() ? "-" : settings.registry.user_info.substr(0, settings.registry.user_info.find(':')));
     framed = std::make_unique<rte::ingest::RegistryDecoder>(*registry);
   }
-  rte::server::Gateway gateway(std::move(settings), framed.get());
+  // Authentication: keys and allowlists are read (and a JWKS fetched) before
+  // the listener opens; a bad key file or JWKS URL stops start-up here.
+  auto authenticator = rte::auth::Authenticator::Create(settings.auth);
+  if (!authenticator) {
+    std::fprintf(stderr, "realtime-events: configuration error: %s\n", authenticator.error().message.c_str());
+    return 2;
+  }
+  (*authenticator)->Start();
+  if (!(*authenticator)->WaitReady(std::chrono::seconds(5))) {
+    spdlog::warn("auth: JWT_JWKS_URL not fetched yet; /readyz stays 503 and tokens are refused until it is");
+  }
+  spdlog::info("auth: AUTH_MODE={}", rte::config::AuthModeName(settings.auth.mode));
+  rte::server::Gateway gateway(std::move(settings), framed.get(), **authenticator);
   if (registry) registry->SetOnReady([&gateway](int32_t id) { gateway.SchemaReady(id); });
   auto port = gateway.Start();
   if (!port) {
     std::fprintf(stderr, "realtime-events: %s\n", port.error().message.c_str());
     return 1;
   }
-  std::printf("realtime-events listening on http://%s:%u/\n", bind == "0.0.0.0" ? "127.0.0.1" : bind.c_str(),
+  std::printf("realtime-events listening on %s://%s:%u/\n", gateway.tls() ? "https" : "http", bind == "0.0.0.0" ? "127.0.0.1" : bind.c_str(),
               static_cast<unsigned>(*port));
   std::fflush(stdout);
   gateway.RunUntilSignal();
+  gateway.Stop();
+  (*authenticator)->Stop();
   registry.reset();  // its thread stops before the gateway it calls back goes away
   return 0;
 }
