@@ -89,13 +89,13 @@ struct JwksSource::Impl {
         } else {
           const size_t n = (*keys)->keys().size();
           bool first = false;
+          ok_count.fetch_add(1, std::memory_order_relaxed);  // counted before it is visible
           {
             std::lock_guard lock(mu);
             first = current == nullptr;
             current = std::move(*keys);
           }
           first_cv.notify_all();
-          ok_count.fetch_add(1, std::memory_order_relaxed);
           if (first || failures > 0) {
             spdlog::info("JWKS {}: {} keys ({} skipped)", redacted_url, n, skipped);
           } else {
