@@ -351,7 +351,14 @@ JwtResult JwtVerifier::Verify(std::string_view token, std::span<const KeySet* co
   for (size_t i = 0; i < n && !verified; ++i) {
     verified = VerifySignature(*candidates[i], *alg, parts->signing_input, *signature);
   }
-  if (!verified) return Fail(JwtError::kBadSignature, "signature does not verify", kid);
+  if (!verified) {
+    // A kid no key has, tried against the kid-less keys: report the kid as
+    // unknown, so that a JWKS refresh can still find it.
+    if (has_kid && !kid_known) {
+      return Fail(JwtError::kUnknownKey, fmt::format("no key with kid '{}'", SafeForLog(kid)), kid);
+    }
+    return Fail(JwtError::kBadSignature, "signature does not verify", kid);
+  }
 
   // ---- claims ----
   auto payload_text = Base64UrlDecode(parts->payload);

@@ -16,8 +16,9 @@
 //
 // Key selection: a token with a "kid" is checked with the keys carrying that
 // kid; if no key has it, with the keys that have no kid at all (JWT_SECRET,
-// JWT_PUBLIC_KEY_FILE); none -> kUnknownKey. A token without a kid is checked
-// with up to kMaxCandidateKeys keys whose type fits its alg.
+// JWT_PUBLIC_KEY_FILE); none, or none that verifies -> kUnknownKey (so the
+// caller may refresh the JWKS). A token without a kid is checked with up to
+// kMaxCandidateKeys keys whose type fits its alg.
 //
 // Claims: "exp" is required (unless require_exp is false), "nbf" honoured,
 // both with the leeway; "iat" is ignored. Numbers may be integers or

@@ -269,6 +269,11 @@ TEST_F(JwtTest, KidSelectsTheKey) {
   // A kid no key has falls back to the keys without a kid (a PEM file).
   auto pem = KeySet::FromPem(PublicPem(k1)).value();
   EXPECT_TRUE(Verify(v, Token("RS256", Claims(), "issuer-kid", 1), *pem).ok());
+  // ... and when none of those verifies, the kid is reported unknown (a JWKS
+  // refresh may still bring it), not as a bad signature.
+  JwtResult fallback = Verify(v, Token("RS256", Claims(), "issuer-kid", 0), *pem);
+  EXPECT_EQ(fallback.error, JwtError::kUnknownKey);
+  EXPECT_EQ(fallback.kid, "issuer-kid");
   // Several sets are searched in order; a null set is skipped.
   const KeySet* sets[] = {nullptr, pem.get(), jwks.get()};
   EXPECT_TRUE(v.Verify(Token("RS256", Claims(), "k0", 0), sets, kNow).ok());
