@@ -279,6 +279,19 @@ void KafkaConsumer::RetryParked() {
   rd_kafka_topic_partition_list_destroy(l);
 }
 
+ssize_t KafkaConsumer::ConsumeBatch(std::vector<rd_kafka_message_t*>& batch) {
+  // Take what is there without waiting; if nothing is, wait for the first
+  // record only (not for a full batch: that was a 50 ms latency floor), then
+  // take what arrived with it.
+  ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, batch.data(), batch.size());
+  if (n != 0) return n;
+  rd_kafka_message_t* first = rd_kafka_consume_queue(queue_, 50);
+  if (!first) return 0;  // timeout, or woken by an interest update
+  batch[0] = first;
+  ssize_t more = rd_kafka_consume_batch_queue(queue_, 0, batch.data() + 1, batch.size() - 1);
+  return 1 + std::max<ssize_t>(more, 0);
+}
+
 void KafkaConsumer::Run() {
   constexpr size_t kBatch = 1024;
   std::vector<rd_kafka_message_t*> batch(kBatch);
@@ -303,7 +316,14 @@ void KafkaConsumer::Run() {
       next_parked_retry = now + std::chrono::seconds(1);
     }
     ApplyInterestUpdates();
-    ssize_t n = rd_kafka_consume_batch_queue(queue_, 50, batch.data(), kBatch);
+    if (sink_.Overloaded()) {
+      // Backpressure: leave records in librdkafka's bounded queue (it stops
+      // fetching when full) until the workers catch up.
+      stats_.backpressure_waits.Add();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      continue;
+    }
+    const ssize_t n = ConsumeBatch(batch);
     if (n < 0) {
       spdlog::warn("kafka consume: {}", rd_kafka_err2str(rd_kafka_last_error()));
       continue;

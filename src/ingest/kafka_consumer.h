@@ -9,6 +9,8 @@
 // ingest thread this class owns.
 #pragma once
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -63,6 +65,9 @@ class KafkaConsumer {
   void ApplyInterestUpdates();
   void HandleMessage(rd_kafka_message_s* msg);
   void RetryParked();
+  // Fills `batch` with what is ready (waiting up to 50 ms for the first
+  // record). Returns the count, or -1 on error.
+  ssize_t ConsumeBatch(std::vector<rd_kafka_message_s*>& batch);
 
   const config::Settings& settings_;
   const routing::ChannelTable& channels_;

@@ -40,6 +40,7 @@ struct IngestStats {
   Counter consumer_errors;    // librdkafka errors reported
   Counter partitions_assigned;
   Counter metadata_refreshes;
+  Counter backpressure_waits;  // polls skipped because a worker's fan-out backlog was over its bound
   Gauge assigned_partitions;
   Gauge interest_keys;        // (channel, tenant) pairs with a subscriber somewhere
   Gauge ready;                // 1 when the consumer has its partitions assigned
@@ -52,6 +53,7 @@ struct WorkerStats {
   Gauge connections;
   Gauge subscriptions;
   Counter events_in;            // events posted to this worker
+  Gauge backlog;                // events waiting for fan-out
   Counter deliveries;           // event frames queued on sessions
   Counter bytes_queued;
   Counter writes;               // gather writes issued

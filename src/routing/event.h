@@ -32,6 +32,10 @@ class EventSink {
   virtual void Deliver(uint64_t workers, EventPtr event) = 0;
   // Hands everything queued since the last Flush to the workers.
   virtual void Flush() = 0;
+  // True while the workers are too far behind to take more: the ingest
+  // thread then stops consuming (librdkafka's bounded local queue fills and
+  // fetching pauses) until they catch up. Backpressure, not memory.
+  virtual bool Overloaded() { return false; }
 };
 
 }  // namespace rte::routing

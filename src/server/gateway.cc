@@ -37,6 +37,13 @@ void Dispatcher::Flush() {
   }
 }
 
+bool Dispatcher::Overloaded() {
+  size_t worst = 0;
+  for (const Worker* w : workers_) worst = std::max(worst, w->backlog_events());
+  overloaded_ = worst > (overloaded_ ? kLowBacklog : kHighBacklog);
+  return overloaded_;
+}
+
 session::SessionOptions MakeSessionOptions(const config::Settings& s) {
   session::SessionOptions o;
   o.ping_interval = std::chrono::seconds(s.server.ping_interval_s);
@@ -191,6 +198,7 @@ std::string Gateway::MetricsText() const {
   p.Counter("rte_record_errors_total", "records rejected", i.value_errors.Get(), "part=\"value\"");
   p.Counter("rte_records_parked_total", "records that waited for their schema (first sighting of an id, or registry down)", i.records_parked.Get());
   p.Counter("rte_kafka_errors_total", "librdkafka errors", i.consumer_errors.Get());
+  p.Counter("rte_backpressure_waits_total", "consume calls skipped while a worker's fan-out backlog was over its bound", i.backpressure_waits.Get());
   p.Gauge("rte_kafka_assigned_partitions", "partitions this instance reads", static_cast<double>(i.assigned_partitions.Get()));
   p.Gauge("rte_interest_keys", "(channel, tenant) pairs with subscribers", static_cast<double>(i.interest_keys.Get()));
   p.Gauge("rte_ready", "1 when Kafka partitions are assigned", static_cast<double>(i.ready.Get()));
@@ -213,6 +221,10 @@ std::string Gateway::MetricsText() const {
   }
   for (const auto& w : workers_) {
     p.Gauge("rte_connections", "open WebSocket connections", static_cast<double>(w->worker_stats().connections.Get()),
+            "worker=\"" + std::to_string(w->index()) + "\"");
+  }
+  for (const auto& w : workers_) {
+    p.Gauge("rte_fanout_backlog", "events waiting for fan-out", static_cast<double>(w->worker_stats().backlog.Get()),
             "worker=\"" + std::to_string(w->index()) + "\"");
   }
   for (const auto& w : workers_) {

@@ -32,8 +32,15 @@ class Dispatcher final : public routing::EventSink {
   explicit Dispatcher(std::vector<Worker*> workers) : workers_(std::move(workers)), pending_(workers_.size()) {}
   void Deliver(uint64_t workers, routing::EventPtr event) override;
   void Flush() override;
+  // Over kHighBacklog events waiting at any worker; stays so until every
+  // worker is under kLowBacklog.
+  bool Overloaded() override;
+
+  static constexpr size_t kHighBacklog = 8192;
+  static constexpr size_t kLowBacklog = 2048;
 
  private:
+  bool overloaded_ = false;
   std::vector<Worker*> workers_;
   std::vector<std::vector<routing::EventPtr>> pending_;
 };

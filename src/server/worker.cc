@@ -17,7 +17,8 @@ using session::WsSession;
 
 namespace {
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
-constexpr size_t kFanoutChunk = 64;  // events fanned out before yielding to the loop
+// Longest a fan-out pass queues frames before the sessions it touched write.
+constexpr auto kFanoutBudget = std::chrono::milliseconds(2);
 }
 
 Result<int> OpenListener(const std::string& address, uint16_t port) {
@@ -153,8 +154,7 @@ void Worker::DoTick() {
     ticking_ = true;
     for (auto& [ptr, s] : sessions_) s->Tick(now);
     ticking_ = false;
-    for (WsSession* s : dead_) sessions_.erase(s);
-    dead_.clear();
+    EraseDead();
     DoTick();
   });
 }
@@ -165,7 +165,7 @@ void Worker::AddSession(std::shared_ptr<WsSession> s) {
 }
 
 void Worker::OnSessionClosed(WsSession* s) {
-  if (ticking_) {
+  if (ticking_ || fanning_out_) {
     dead_.push_back(s);
   } else {
     sessions_.erase(s);
@@ -208,9 +208,11 @@ void Worker::OnInterestApplied(uint64_t seq) {
 }
 
 void Worker::PostEvents(std::vector<routing::EventPtr> events) {
+  backlog_events_.fetch_add(events.size(), std::memory_order_relaxed);
   asio::post(ioc_, [this, events = std::move(events)]() mutable {
     stats_.events_in.Add(events.size());
     for (auto& e : events) backlog_.push_back(std::move(e));
+    stats_.backlog.Set(static_cast<int64_t>(backlog_.size()));
     if (!draining_) {
       draining_ = true;
       DrainBacklog();
@@ -219,24 +221,44 @@ void Worker::PostEvents(std::vector<routing::EventPtr> events) {
 }
 
 void Worker::DrainBacklog() {
-  // A chunk at a time, then yield to the loop: write completions run between
-  // chunks, so a large batch neither monopolises the worker nor piles up in
-  // every session's queue at once (which would trip the queue bound of
-  // clients that keep up). Batches are appended in arrival order, so
-  // per-partition order is kept.
-  for (size_t n = 0; n < kFanoutChunk && !backlog_.empty(); ++n) {
+  // One pass: fan events out (queueing frames, no writes) until the backlog
+  // is empty or the pass has used its time budget; then every session the
+  // pass touched writes what it got in one gather write; then yield to the
+  // loop so write completions and client input run. At light load a pass is
+  // a few events and the flush follows at once; under load a pass covers
+  // more events, so each write carries more frames (fewer syscalls per
+  // delivery), and latency stays bounded by the budget. Batches are appended
+  // in arrival order, so per-partition order is kept.
+  const auto deadline = session::Clock::now() + kFanoutBudget;
+  size_t done = 0;
+  fanning_out_ = true;
+  while (!backlog_.empty()) {
     const routing::EventPtr& ev = backlog_.front();
     // One shared buffer per event; every session queues the same bytes.
     session::SharedFrame frame(ev, &ev->frame);
-    index_by_key_.ForEachMatch(ev->channel, ev->tenant, ev->property,
-                               [&](WsSession* s) { s->Deliver(frame); });
+    index_by_key_.ForEachMatch(ev->channel, ev->tenant, ev->property, [&](WsSession* s) {
+      if (s->Deliver(frame)) touched_.push_back(s);
+    });
     backlog_.pop_front();
+    ++done;
+    if ((done & 15) == 0 && session::Clock::now() >= deadline) break;
   }
+  for (WsSession* s : touched_) s->Flush();
+  touched_.clear();
+  fanning_out_ = false;
+  EraseDead();
+  backlog_events_.fetch_sub(done, std::memory_order_relaxed);
+  stats_.backlog.Set(static_cast<int64_t>(backlog_.size()));
   if (backlog_.empty()) {
     draining_ = false;
     return;
   }
   asio::post(ioc_, [this] { DrainBacklog(); });
+}
+
+void Worker::EraseDead() {
+  for (WsSession* s : dead_) sessions_.erase(s);
+  dead_.clear();
 }
 
 }  // namespace rte::server

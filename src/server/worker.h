@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -68,6 +69,8 @@ class Worker final : public session::SessionHost {
   void PostEvents(std::vector<routing::EventPtr> events);
   // Thread: any (ingest thread).
   void OnInterestApplied(uint64_t seq);
+  // Events posted but not yet fanned out. Thread: any.
+  size_t backlog_events() const { return backlog_events_.load(std::memory_order_relaxed); }
 
   int index() const { return index_; }
   boost::asio::io_context& io() { return ioc_; }
@@ -99,6 +102,9 @@ class Worker final : public session::SessionHost {
   void OnAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
   void DoTick();
   void DrainBacklog();
+  // Drops the sessions that closed while the index or the session map was
+  // being walked.
+  void EraseDead();
 
   const int index_;
   const routing::ChannelTable& channels_;
@@ -123,6 +129,12 @@ class Worker final : public session::SessionHost {
 
   std::deque<routing::EventPtr> backlog_;  // events posted, not yet fanned out
   bool draining_ = false;
+  bool fanning_out_ = false;
+  std::vector<session::WsSession*> touched_;  // sessions a fan-out pass queued frames on
+  // Events posted and not fanned out yet: raised by the ingest thread as it
+  // posts, lowered here as a pass finishes. The ingest thread stops
+  // consuming while a worker is far behind (backpressure).
+  std::atomic<size_t> backlog_events_{0};
 
   routing::SubscriptionIndex<session::WsSession> index_by_key_;
   std::unordered_map<session::WsSession*, std::shared_ptr<session::WsSession>> sessions_;

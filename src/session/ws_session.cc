@@ -409,10 +409,18 @@ void WsSession::HandleCommand(std::string_view text) {
   host_.Subscribe(shared_from_this(), key, std::move(ack));
 }
 
-void WsSession::Deliver(const SharedFrame& frame) {
-  if (closing_ || terminated_) return;
+bool WsSession::Deliver(const SharedFrame& frame) {
+  if (closing_ || terminated_) return false;
   host_.stats().deliveries.Add();
-  Enqueue(frame, false);
+  if (!Enqueue(frame, false, /*defer=*/true) || flush_pending_) return false;
+  flush_pending_ = true;
+  return true;
+}
+
+void WsSession::Flush() {
+  RTE_DCHECK_THREAD(thread_);
+  flush_pending_ = false;
+  DoWrite();
 }
 
 void WsSession::SendText(std::string_view json) { SendFrame(MakeFrame(Opcode::kText, json)); }
@@ -422,19 +430,20 @@ void WsSession::SendFrame(SharedFrame frame) {
   Enqueue(std::move(frame), false);
 }
 
-void WsSession::Enqueue(SharedFrame frame, bool bypass_cap) {
+bool WsSession::Enqueue(SharedFrame frame, bool bypass_cap, bool defer) {
   RTE_DCHECK_THREAD(thread_);
   const size_t size = frame->size();
   if (!bypass_cap && queued_bytes_ + size > host_.options().send_queue_bytes) {
     host_.stats().slow_consumer_closes.Add();
     spdlog::info("session: send queue over {} bytes; closing slow client", host_.options().send_queue_bytes);
     Close(wire::kCloseTryAgainLater, "slow consumer: send queue full");
-    return;
+    return false;
   }
   queued_bytes_ += size;
   host_.stats().bytes_queued.Add(size);
   frames_.push_back(std::move(frame));
-  DoWrite();
+  if (!defer) DoWrite();
+  return true;
 }
 
 void WsSession::DoWrite() {

@@ -65,8 +65,13 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // bad or forbidden id, or a user_id that contradicts the token.
   void OpenPrototype(PrototypeRequest request);
 
-  // Queues an event frame (data path).
-  void Deliver(const SharedFrame& frame);
+  // Queues an event frame (data path) without writing: the worker calls
+  // Flush once per fan-out pass, so the frames a pass queued on this session
+  // leave in one gather write. Returns true when the session needs that Flush
+  // (the first frame since the last one).
+  bool Deliver(const SharedFrame& frame);
+  // Starts a write of what is queued, if none is in flight.
+  void Flush();
   // Queues a JSON text message.
   void SendText(std::string_view json);
   void SendFrame(SharedFrame frame);
@@ -101,7 +106,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void SubscribePrototype();
   // Counts and (throttled) logs a refused credential or subscription.
   void AuthFailure(std::string_view reason, std::string_view message);
-  void Enqueue(SharedFrame frame, bool bypass_cap);
+  // Queues `frame`; writes at once unless `defer` (Deliver: the worker
+  // flushes). False when the frame was refused (the session is closing).
+  bool Enqueue(SharedFrame frame, bool bypass_cap, bool defer = false);
   void DoWrite();
   void OnWrite(const boost::system::error_code& ec, size_t frames);
   void Terminate();
@@ -140,6 +147,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   Clock::time_point write_started_;
   Clock::time_point close_deadline_;
   bool reading_ = false;
+  bool flush_pending_ = false;  // frames queued by Deliver since the last Flush
   bool closing_ = false;      // close frame queued; no more data frames
   bool close_sent_ = false;   // close frame written
   bool terminated_ = false;   // socket closed, removed from the worker
