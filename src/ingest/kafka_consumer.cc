@@ -103,12 +103,18 @@ Status KafkaConsumer::Start() {
   interest_updates_.SetWakeCallback([q = queue_] { rd_kafka_queue_yield(q); });
   stop_ = false;
   thread_ = std::thread([this] { Run(); });
+  control_thread_ = std::thread([this] { ControlLoop(); });
   return {};
 }
 
 void KafkaConsumer::Stop() {
   interest_updates_.SetWakeCallback(nullptr);  // before the queue goes away
-  stop_ = true;
+  {
+    std::lock_guard lock(control_mu_);
+    stop_ = true;
+  }
+  control_cv_.notify_all();
+  if (control_thread_.joinable()) control_thread_.join();
   if (thread_.joinable()) thread_.join();
   if (queue_) {
     rd_kafka_queue_destroy(queue_);
@@ -124,7 +130,7 @@ void KafkaConsumer::Stop() {
 
 void KafkaConsumer::SchemaReady(int32_t) { schema_ready_.store(true, std::memory_order_release); }
 
-bool KafkaConsumer::RefreshAssignment() {
+bool KafkaConsumer::ResolveNewPartitions(std::vector<Assignment>* out) {
   stats_.metadata_refreshes.Add();
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t e = rd_kafka_metadata(rk_, 1, nullptr, &md, 3000);
@@ -132,17 +138,22 @@ bool KafkaConsumer::RefreshAssignment() {
     spdlog::warn("kafka metadata: {}", rd_kafka_err2str(e));
     return false;
   }
+  std::set<std::pair<std::string, int32_t>> known;
+  {
+    std::lock_guard lock(control_mu_);
+    known = known_;
+  }
   std::set<std::string> wanted(channels_.topics().begin(), channels_.topics().end());
   rd_kafka_topic_partition_list_t* add = rd_kafka_topic_partition_list_new(16);
   std::set<std::string> seen;
-  for (int t = 0; t < md->topic_cnt; ++t) {
+  for (int t = 0; t < md->topic_cnt && !stop_.load(std::memory_order_relaxed); ++t) {
     const auto& topic = md->topics[t];
     if (!wanted.count(topic.topic) || topic.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
     seen.insert(topic.topic);
     for (int p = 0; p < topic.partition_cnt; ++p) {
       const int32_t partition = topic.partitions[p].id;
       auto key = std::make_pair(std::string(topic.topic), partition);
-      if (assigned_.count(key)) continue;
+      if (known.count(key)) continue;
       // Partitions known at start-up start where configured, even when their
       // start could only be resolved at a later refresh; partitions that
       // appear later are new, so all of them is read.
@@ -187,29 +198,84 @@ bool KafkaConsumer::RefreshAssignment() {
   for (const auto& t : wanted) {
     if (!seen.count(t) && !initial_done_) spdlog::warn("kafka: topic \"{}\" does not exist (yet); will pick it up when it does", t);
   }
-  if (add->cnt > 0) {
-    rd_kafka_error_t* err = rd_kafka_incremental_assign(rk_, add);
-    if (err) {
-      spdlog::error("kafka assign: {}", rd_kafka_error_string(err));
-      rd_kafka_error_destroy(err);
-      rd_kafka_topic_partition_list_destroy(add);
-      return false;
-    }
+  {
+    std::lock_guard lock(control_mu_);
     for (int i = 0; i < add->cnt; ++i) {
-      assigned_[{add->elems[i].topic, add->elems[i].partition}] = true;
+      out->push_back({add->elems[i].topic, add->elems[i].partition, add->elems[i].offset});
+      known_.insert({add->elems[i].topic, add->elems[i].partition});
       start_pending_.erase({add->elems[i].topic, add->elems[i].partition});
-      spdlog::info("kafka: reading {}[{}] from {}", add->elems[i].topic, add->elems[i].partition,
-                   add->elems[i].offset == RD_KAFKA_OFFSET_BEGINNING ? std::string("the beginning")
-                   : add->elems[i].offset == RD_KAFKA_OFFSET_END     ? std::string("the end")
-                                                                       : std::to_string(add->elems[i].offset));
     }
-    stats_.partitions_assigned.Add(static_cast<uint64_t>(add->cnt));
-    stats_.assigned_partitions.Set(static_cast<int64_t>(assigned_.size()));
   }
   rd_kafka_topic_partition_list_destroy(add);
   initial_done_ = true;
-  stats_.ready.Set(start_pending_.empty() ? 1 : 0);
-  return start_pending_.empty();
+  return true;
+}
+
+void KafkaConsumer::ControlLoop() {
+  const auto refresh_every = std::chrono::milliseconds(settings_.kafka.metadata_refresh_ms);
+  std::unique_lock lock(control_mu_);
+  while (!stop_.load(std::memory_order_relaxed)) {
+    lock.unlock();
+    std::vector<Assignment> add;
+    const bool ok = ResolveNewPartitions(&add);
+    lock.lock();
+    if (!add.empty()) {
+      // Hand the new partitions to the ingest thread, wake its poll, and wait
+      // (bounded) until it assigned them: "ready" must mean they are read.
+      const uint64_t generation = ++handed_generation_;
+      for (auto& a : add) to_assign_.push_back(std::move(a));
+      rd_kafka_queue_yield(queue_);
+      control_cv_.wait_for(lock, std::chrono::seconds(5), [&] {
+        return applied_generation_ >= generation || stop_.load(std::memory_order_relaxed);
+      });
+    }
+    // Ready means: start offsets resolved and assigned, and Kafka answering.
+    // A cluster that has not answered metadata for a while makes /readyz say so.
+    const auto now = Clock::now();
+    if (ok) last_metadata_ok_ = now;
+    const bool answering = ok || now - last_metadata_ok_ <= kUnreachableAfter;
+    stats_.ready.Set(initial_done_ && start_pending_.empty() && applied_generation_ >= handed_generation_ && answering
+                         ? 1
+                         : 0);
+    const auto wait = ok && start_pending_.empty() ? refresh_every : std::min(refresh_every, std::chrono::milliseconds(1000));
+    control_cv_.wait_for(lock, wait, [&] { return stop_.load(std::memory_order_relaxed); });
+  }
+}
+
+void KafkaConsumer::ApplyAssignments() {
+  std::vector<Assignment> add;
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(control_mu_);
+    if (to_assign_.empty()) return;
+    add.swap(to_assign_);
+    generation = handed_generation_;
+  }
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(add.size()));
+  for (const auto& a : add) rd_kafka_topic_partition_list_add(list, a.topic.c_str(), a.partition)->offset = a.offset;
+  rd_kafka_error_t* err = rd_kafka_incremental_assign(rk_, list);
+  if (err) {
+    spdlog::error("kafka assign: {}", rd_kafka_error_string(err));
+    rd_kafka_error_destroy(err);
+    std::lock_guard lock(control_mu_);
+    for (const auto& a : add) known_.erase({a.topic, a.partition});  // the next refresh tries again
+  } else {
+    for (const auto& a : add) {
+      ++assigned_count_;
+      spdlog::info("kafka: reading {}[{}] from {}", a.topic, a.partition,
+                   a.offset == RD_KAFKA_OFFSET_BEGINNING ? std::string("the beginning")
+                   : a.offset == RD_KAFKA_OFFSET_END     ? std::string("the end")
+                                                         : std::to_string(a.offset));
+    }
+    stats_.partitions_assigned.Add(add.size());
+    stats_.assigned_partitions.Set(static_cast<int64_t>(assigned_count_));
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  {
+    std::lock_guard lock(control_mu_);
+    applied_generation_ = std::max(applied_generation_, generation);
+  }
+  control_cv_.notify_all();
 }
 
 void KafkaConsumer::ApplyInterestUpdates() {
@@ -295,22 +361,10 @@ ssize_t KafkaConsumer::ConsumeBatch(std::vector<rd_kafka_message_t*>& batch) {
 void KafkaConsumer::Run() {
   constexpr size_t kBatch = 1024;
   std::vector<rd_kafka_message_t*> batch(kBatch);
-  const auto refresh_every = std::chrono::milliseconds(settings_.kafka.metadata_refresh_ms);
-  auto next_refresh = Clock::now();
   auto next_parked_retry = Clock::now() + std::chrono::seconds(1);
   while (!stop_.load(std::memory_order_relaxed)) {
-    auto now = Clock::now();
-    if (now >= next_refresh) {
-      bool ok = RefreshAssignment();
-      next_refresh = now + (ok ? refresh_every : std::min(refresh_every, std::chrono::milliseconds(1000)));
-      // Ready means: start offsets resolved and Kafka answering. A cluster
-      // that has not answered metadata for a while makes /readyz say so.
-      if (ok) {
-        last_metadata_ok_ = Clock::now();
-      } else if (initial_done_ && Clock::now() - last_metadata_ok_ > kUnreachableAfter) {
-        stats_.ready.Set(0);
-      }
-    }
+    const auto now = Clock::now();
+    ApplyAssignments();
     if (schema_ready_.exchange(false, std::memory_order_acq_rel) || (now >= next_parked_retry && !parked_.empty())) {
       RetryParked();
       next_parked_retry = now + std::chrono::seconds(1);

@@ -5,14 +5,21 @@
 // by a periodic metadata refresh and read from their beginning. Records go
 // through the RecordRouter; interest updates from workers are applied between
 // batches. librdkafka reconnects by itself across broker restarts.
-// Thread: Start/Stop from the main thread; everything else runs on the one
-// ingest thread this class owns.
+// Slow control work (metadata, watermark and offsets-for-times queries, which
+// block for up to seconds) runs on a control thread of its own, which hands
+// new partitions with resolved start offsets to the ingest thread; the
+// ingest thread only assigns them, so delivery never waits on a query.
+// Thread: Start/Stop from the main thread; Run and the methods it calls on
+// the ingest thread; ControlLoop/ResolveNewPartitions on the control thread;
+// they share only the members marked "guarded by control_mu_".
 #pragma once
 
 #include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <map>
 #include <set>
 #include <memory>
@@ -59,9 +66,17 @@ class KafkaConsumer {
 
  private:
   void Run();
-  // Looks for (new) partitions and assigns them. Returns false if the
-  // metadata could not be read.
-  bool RefreshAssignment();
+  struct Assignment {
+    std::string topic;
+    int32_t partition;
+    int64_t offset;
+  };
+  // Control thread: refreshes metadata and resolves where each partition not
+  // handed over yet starts. False if the metadata could not be read.
+  bool ResolveNewPartitions(std::vector<Assignment>* out);
+  void ControlLoop();
+  // Ingest thread: assigns what the control thread handed over.
+  void ApplyAssignments();
   void ApplyInterestUpdates();
   void HandleMessage(rd_kafka_message_s* msg);
   void RetryParked();
@@ -82,12 +97,22 @@ class KafkaConsumer {
   rd_kafka_s* rk_ = nullptr;
   rd_kafka_queue_s* queue_ = nullptr;
   std::thread thread_;
+  std::thread control_thread_;
   std::atomic<bool> stop_{false};
-  bool initial_done_ = false;  // ingest thread only
-  std::chrono::steady_clock::time_point last_metadata_ok_;  // ingest thread only
-  std::map<std::pair<std::string, int32_t>, bool> assigned_;  // ingest thread only
+  size_t assigned_count_ = 0;  // ingest thread only
+
+  // Control thread only.
+  bool initial_done_ = false;
+  std::chrono::steady_clock::time_point last_metadata_ok_;
   // Partitions seen at start-up whose configured start is not resolved yet.
-  std::set<std::pair<std::string, int32_t>> start_pending_;  // ingest thread only
+  std::set<std::pair<std::string, int32_t>> start_pending_;
+
+  std::mutex control_mu_;
+  std::condition_variable control_cv_;
+  std::set<std::pair<std::string, int32_t>> known_;  // handed over (or being); guarded by control_mu_
+  std::vector<Assignment> to_assign_;                // guarded by control_mu_
+  uint64_t handed_generation_ = 0;                    // guarded by control_mu_
+  uint64_t applied_generation_ = 0;                   // guarded by control_mu_
 
   // Partitions paused on a missing schema: (topic, partition) -> offset to
   // resume from, and the schema they wait for. Ingest thread only.
