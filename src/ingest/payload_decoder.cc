@@ -26,6 +26,13 @@ bool TryJson(std::span<const uint8_t> bytes, json::value* out, std::string* why)
   return true;
 }
 
+// A payload that parsed as (strict) JSON is rendered as its own text.
+DecodeResult JsonText(json::value v, std::span<const uint8_t> bytes) {
+  DecodeResult r = DecodeResult::Ok(std::move(v));
+  r.json_text = AsText(bytes);
+  return r;
+}
+
 // Text a person would read: valid UTF-8 without control characters other
 // than tab, CR and LF. Anything else is shown as base64.
 bool LooksLikeText(std::string_view s) {
@@ -45,7 +52,7 @@ DecodeResult PayloadDecoder::Decode(config::PayloadFormat format, std::span<cons
       json::value v;
       std::string why;
       if (!TryJson(bytes, &v, &why)) return DecodeResult::Fail("not valid JSON: " + why);
-      return DecodeResult::Ok(std::move(v));
+      return JsonText(std::move(v), bytes);
     }
     case PayloadFormat::kString:
       if (!wire::IsValidUtf8(AsText(bytes))) return DecodeResult::Fail("string is not valid UTF-8");
@@ -59,7 +66,7 @@ DecodeResult PayloadDecoder::Decode(config::PayloadFormat format, std::span<cons
     case PayloadFormat::kAuto: {
       if (framed_ && bytes.size() >= 5 && bytes[0] == 0) return framed_->Decode(bytes);
       json::value v;
-      if (TryJson(bytes, &v, nullptr)) return DecodeResult::Ok(std::move(v));
+      if (TryJson(bytes, &v, nullptr)) return JsonText(std::move(v), bytes);
       if (LooksLikeText(AsText(bytes))) return DecodeResult::Ok(json::string(AsText(bytes)));
       return DecodeResult::Ok(json::string(Base64Encode(bytes)));
     }

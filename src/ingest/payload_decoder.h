@@ -22,6 +22,10 @@ struct DecodeResult {
   boost::json::value value;  // kOk
   int32_t schema_id = -1;    // kPending: the schema being fetched
   Error error;               // kError
+  // kOk, when the payload itself is the JSON text of `value` (a JSON
+  // payload, validated): it is rendered as is instead of re-serialized.
+  // Points into the payload bytes given to Decode.
+  std::string_view json_text;
   static DecodeResult Ok(boost::json::value v) { return {State::kOk, std::move(v), -1, {}}; }
   static DecodeResult Fail(std::string message) {
     return {State::kError, {}, -1, MakeError(Errc::kInvalidArgument, std::move(message))};

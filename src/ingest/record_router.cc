@@ -136,8 +136,13 @@ RecordRouter::Outcome RecordRouter::RouteChannel(routing::ChannelId id, const Re
   }
   // 5. Render once into an immutable frame shared by every recipient.
   json_scratch_.clear();
+  // JSON payloads are rendered as their own (validated) text; other values
+  // are serialized from the decoded tree.
+  const std::string key_text = key.json_text.empty() ? json::serialize(key.value) : std::string();
+  const std::string value_text = value.json_text.empty() ? json::serialize(value.value) : std::string();
   wire::RenderEvent(&json_scratch_, ch.name, record.topic, record.partition, record.offset, record.timestamp_ms,
-                    json::serialize(key.value), json::serialize(value.value));
+                    key.json_text.empty() ? std::string_view(key_text) : key.json_text,
+                    value.json_text.empty() ? std::string_view(value_text) : value.json_text);
   auto event = std::make_shared<routing::Event>();
   event->channel = id;
   event->tenant = std::move(*tenant);

@@ -234,8 +234,12 @@ void Worker::DrainBacklog() {
   fanning_out_ = true;
   while (!backlog_.empty()) {
     const routing::EventPtr& ev = backlog_.front();
-    // One shared buffer per event; every session queues the same bytes.
-    session::SharedFrame frame(ev, &ev->frame);
+    // One shared buffer per event; every session queues the same bytes. The
+    // reference count the sessions touch is this worker's own (a holder
+    // made here), not the event's, which every worker shares: no cache line
+    // bounces between cores per recipient.
+    auto holder = std::make_shared<routing::EventPtr>(ev);
+    session::SharedFrame frame(holder, &ev->frame);
     index_by_key_.ForEachMatch(ev->channel, ev->tenant, ev->property, [&](WsSession* s) {
       if (s->Deliver(frame)) touched_.push_back(s);
     });
