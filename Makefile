@@ -48,3 +48,11 @@ fuzz:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
+
+# Benchmark scenarios (bench/README.md): each starts a Kafka broker, the
+# gateway pinned to core 0 and realtime-events-bench on core 1, and writes
+# bench/results/<scenario>-gateway-<date>.json. BENCH_ARGS passes options to
+# bench/run (e.g. BENCH_ARGS="--target floor").
+.PHONY: bench-s1 bench-s1b bench-s2 bench-s3 bench-s4 bench-s5 bench-s6
+bench-s1 bench-s1b bench-s2 bench-s3 bench-s4 bench-s5 bench-s6: build
+	bench/run $(@:bench-%=%) $(BENCH_ARGS)
