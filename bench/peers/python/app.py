@@ -13,7 +13,7 @@ a sender task per connection writes its queue in order.
 
 Environment: KAFKA_BOOTSTRAP_SERVER (127.0.0.1:9092), TOPIC (payments),
 CHANNEL (payment), PING_SECONDS (20), QUEUE_CAP_BYTES (4 MiB: a connection
-with more queued is dropped). uvicorn only accepts connections once start-up
+with more queued is dropped), MAX_SECONDS (0 = until SIGTERM). uvicorn only accepts connections once start-up
 (the assignment) is done, so every record produced after that is delivered.
 """
 
@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import re
+import signal
 import threading
 import time
 
@@ -34,6 +35,7 @@ TOPIC = os.environ.get("TOPIC", "payments")
 CHANNEL = os.environ.get("CHANNEL", "payment")
 PING_SECONDS = float(os.environ.get("PING_SECONDS", "20"))
 QUEUE_CAP = int(os.environ.get("QUEUE_CAP_BYTES", str(4 << 20)))
+MAX_SECONDS = float(os.environ.get("MAX_SECONDS", "0"))  # 0: until SIGTERM
 ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 PING = '{"type":"ping"}'
 
@@ -194,6 +196,14 @@ async def lifespan(_app):
     await asyncio.to_thread(ingest.assign_at_end)
     ingest.thread.start()
     ping_task = asyncio.create_task(pinger())
+    timed_out = threading.Event()
+
+    def time_up():
+        timed_out.set()
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn shuts down gracefully
+
+    if MAX_SECONDS > 0:
+        asyncio.get_running_loop().call_later(MAX_SECONDS, time_up)
     log.info("ready (topic %s, bootstrap %s)", TOPIC, BOOTSTRAP)
     try:
         yield
@@ -201,6 +211,9 @@ async def lifespan(_app):
         ping_task.cancel()
         await asyncio.to_thread(ingest.close)
         log.info("stopped: %s", stats)
+        if timed_out.is_set():  # uvicorn would re-raise the SIGTERM: exit 0 instead
+            logging.shutdown()
+            os._exit(0)
 
 
 app = FastAPI(lifespan=lifespan)
