@@ -525,6 +525,11 @@ json::object Bench::RunStep(int i, const Step& st) {
         best = std::max(best, o.at("gateway_records_per_s").to_number<double>());
     }
     r["gateway_records_per_s_peak"] = best;
+    if (p_prod.ok && p_start.ok && rec_prod > rec_start) {
+      double us = static_cast<double>(p_prod.cpu_us - p_start.cpu_us) / static_cast<double>(rec_prod - rec_start);
+      r["gateway_cpu_us_per_record"] = std::round(us * 1000) / 1000;
+      if (us > 0) r["gateway_records_per_core_s"] = std::round(1e6 / us);
+    }
   }
   if (!opt_.quiet) {
     std::printf("== step %d: delivered %s/s, p50 %s p99 %s max %s, losses %llu, dups %llu%s\n", i,
@@ -774,6 +779,18 @@ int Bench::Run() {
                 Ms(l.at("p999_us").to_number<uint64_t>()).c_str(), Ms(l.at("max_us").to_number<uint64_t>()).c_str(),
                 num(r, "losses"), num(r, "duplicates"), num(r, "gateway_cpu_pct"), num(r, "gateway_cpu_us_per_delivery"),
                 num(r, "gateway_rss_kb") / 1024, r.at("drained").as_bool() ? "" : "  (not drained)");
+  }
+  for (const auto& v : steps) {
+    const auto& r = v.as_object();
+    if (r.contains("churn_per_s"))
+      std::printf("step %lld churn: %.0f closed and reopened per s (offered %.0f), %lld failures\n",
+                  static_cast<long long>(r.at("step").as_int64()), r.at("churn_per_s").to_number<double>(),
+                  r.at("churn_offered_per_s").to_number<double>(), static_cast<long long>(r.at("churn_failures").to_number<double>()));
+    if (r.contains("gateway_records_per_core_s") && r.contains("gateway_records_per_s"))
+      std::printf("step %lld gateway ingest: %.0f records/s (best second %.0f) at %.3f us CPU per record = %.0f records/s per core\n",
+                  static_cast<long long>(r.at("step").as_int64()), r.at("gateway_records_per_s").to_number<double>(),
+                  r.at("gateway_records_per_s_peak").to_number<double>(), r.at("gateway_cpu_us_per_record").to_number<double>(),
+                  r.at("gateway_records_per_core_s").to_number<double>());
   }
   std::printf("total: %llu deliveries, %llu losses (%llu gaps + %llu at the end), %llu duplicates, %llu foreign, "
               "%llu closed by the server (%llu with 1013)\n",

@@ -65,11 +65,11 @@ Step ParseStep(const YAML::Node& n, const Step& defaults) {
   Step s = defaults;
   if (!n.IsMap()) throw std::runtime_error("a step must be a map");
   Get(n, "deliveries", s.deliveries_per_s);
-  Get(n, "rate", s.records_per_s);
+  if (n["rate"] && n["rate"].IsScalar() && n["rate"].Scalar() == "max") s.max_rate = true;
+  else Get(n, "rate", s.records_per_s);
   Get(n, "duration_s", s.duration_s);
   Get(n, "connections", s.connections);
   Get(n, "churn", s.churn);
-  if (n["rate"] && n["rate"].as<std::string>() == "max") s.max_rate = true, s.records_per_s = 0;
   if (n["deliveries"]) s.records_per_s = 0;
   if (n["rate"]) s.deliveries_per_s = 0;
   return s;
