@@ -786,7 +786,7 @@ int Bench::Run() {
       std::printf("step %lld churn: %.0f closed and reopened per s (offered %.0f), %lld failures\n",
                   static_cast<long long>(r.at("step").as_int64()), r.at("churn_per_s").to_number<double>(),
                   r.at("churn_offered_per_s").to_number<double>(), static_cast<long long>(r.at("churn_failures").to_number<double>()));
-    if (r.contains("gateway_records_per_core_s") && r.contains("gateway_records_per_s"))
+    if (r.contains("gateway_records_per_core_s") && r.at("offered_records_per_s").to_number<double>() < 0)
       std::printf("step %lld gateway ingest: %.0f records/s (best second %.0f) at %.3f us CPU per record = %.0f records/s per core\n",
                   static_cast<long long>(r.at("step").as_int64()), r.at("gateway_records_per_s").to_number<double>(),
                   r.at("gateway_records_per_s_peak").to_number<double>(), r.at("gateway_cpu_us_per_record").to_number<double>(),
