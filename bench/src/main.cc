@@ -218,7 +218,8 @@ json::object LatencyJson(const Snapshot& s) {
 
 struct Options {
   std::string scenario;
-  std::string gateway_url, bootstrap, out, token, target = "gateway";
+  std::string gateway_url, bootstrap, out, token, target = "gateway", source;
+  std::optional<std::string> org_prefix;
   int gateway_pid = 0;
   double max_seconds = 0;
   int connections = -1, duration = -1, threads = 0;
@@ -881,6 +882,8 @@ int RunCommand(Options& o) {
   if (o.duration >= 0)
     for (auto& st : scn.steps) st.duration_s = o.duration;
   if (o.threads > 0) scn.threads = o.threads;
+  if (!o.source.empty()) scn.source = o.source;
+  if (o.org_prefix) scn.org_prefix = *o.org_prefix;
   if (o.max_seconds > 0) scn.max_seconds = o.max_seconds;
   if (std::string e = CheckLoopback(scn); !e.empty()) {
     std::fprintf(stderr, "bench: %s\n", e.c_str());
@@ -954,6 +957,8 @@ int main(int argc, char** argv) {
   run->add_option("--duration", o.duration, "override every step's duration_s");
   run->add_option("--threads", o.threads, "client io threads");
   run->add_flag("--quiet", o.quiet, "no progress lines");
+  run->add_option("--source", o.source, "override source: kafka | server | none");
+  run->add_option("--org-prefix", o.org_prefix, "organization names are PREFIX0, PREFIX1, ... (default o)");
   std::string bootstrap, topic;
   int partitions = 4;
   auto* ct = app.add_subcommand("create-topic", "create a topic (librdkafka admin API) and wait for its leaders");
