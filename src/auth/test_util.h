@@ -33,6 +33,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "registry/test_http_util.h"
 #include "auth/key_set.h"
 #include "base/base64.h"
 
@@ -193,15 +194,8 @@ inline std::string Jwks(std::initializer_list<boost::json::object> keys) {
   return boost::json::serialize(boost::json::object{{"keys", a}});
 }
 
-inline bool WaitUntil(const std::function<bool()>& condition,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
+// Polls a condition with a bound (shared with the registry tests).
+using registry::testing::WaitUntil;
 
 // A file in a fresh temp directory, removed with it.
 class TempFile {
