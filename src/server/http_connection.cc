@@ -18,6 +18,11 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace asio = boost::asio;
 
+using wire::ExtractCredentials;
+using wire::OriginAllowed;
+using wire::ParseUpgradeTarget;
+using wire::StatusForParseError;
+
 namespace {
 constexpr size_t kMaxLingerBytes = 256 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(2);

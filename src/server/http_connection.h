@@ -22,10 +22,13 @@
 
 #include "auth/principal.h"
 #include "server/tls.h"
-#include "server/upgrade_request.h"
+#include "wire/upgrade_request.h"
 #include "session/connection_limits.h"
 
 namespace rte::server {
+
+using wire::Credentials;
+using wire::UpgradeTarget;
 
 class Worker;
 class HttpApi;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "server/upgrade_request.h"
+#include "wire/upgrade_request.h"
 #include "wire/protocol.h"
 
 namespace http = boost::beast::http;
@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (ec == http::error::need_more) ec = {};
   }
   if (ec) {
-    auto status = rte::server::StatusForParseError(ec);
+    auto status = rte::wire::StatusForParseError(ec);
     if (status != http::status::bad_request && status != http::status::payload_too_large &&
         status != http::status::request_header_fields_too_large) {
       __builtin_trap();
@@ -43,11 +43,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (!parser.is_header_done()) return 0;
   const auto& req = parser.get();
-  auto target = rte::server::ParseUpgradeTarget(req.target());
-  auto credentials = rte::server::ExtractCredentials(req, target);
-  if (credentials.source == rte::server::Credentials::Source::kNone && !credentials.token.empty()) __builtin_trap();
+  auto target = rte::wire::ParseUpgradeTarget(req.target());
+  auto credentials = rte::wire::ExtractCredentials(req, target);
+  if (credentials.source == rte::wire::Credentials::Source::kNone && !credentials.token.empty()) __builtin_trap();
   static const std::vector<std::string> kOrigins = {"https://app.example.com", "http://localhost:5000"};
-  (void)rte::server::OriginAllowed(req[http::field::origin], kOrigins);
+  (void)rte::wire::OriginAllowed(req[http::field::origin], kOrigins);
   for (const std::string* id : {&target.organization_id, &target.user_id, &target.property_id, &target.channel}) {
     (void)rte::wire::IsValidIdentifier(*id, 128);
   }

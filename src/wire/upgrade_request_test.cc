@@ -1,9 +1,9 @@
-#include "server/upgrade_request.h"
+#include "wire/upgrade_request.h"
 
 #include <boost/beast/http/error.hpp>
 #include <gtest/gtest.h>
 
-namespace rte::server {
+namespace rte::wire {
 namespace {
 
 TEST(UpgradeTargetTest, PrototypeEndpoint) {
@@ -27,9 +27,9 @@ TEST(UpgradeTargetTest, MultiEndpointAndOthers) {
 }
 
 }  // namespace
-}  // namespace rte::server
+}  // namespace rte::wire
 
-namespace rte::server {
+namespace rte::wire {
 namespace {
 
 namespace http = boost::beast::http;
@@ -86,4 +86,4 @@ TEST(UpgradeRequestTest, ParseErrorStatus) {
 }
 
 }  // namespace
-}  // namespace rte::server
+}  // namespace rte::wire

@@ -2,6 +2,8 @@
 // endpoint a target names, where the client put its credentials, whether its
 // Origin may connect, and how a parse error is answered. No sockets, so the
 // fuzzer (upgrade_request_fuzz.cc) and unit tests drive it directly.
+// It sits in wire (not server) because it is protocol, not I/O: a fuzz
+// build needs only this module.
 // Thread: free functions, no shared state.
 #pragma once
 
@@ -14,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-namespace rte::server {
+namespace rte::wire {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
@@ -47,4 +49,4 @@ bool OriginAllowed(std::string_view origin, const std::vector<std::string>& allo
 // The status a request parse error is answered with (400, 413 or 431).
 boost::beast::http::status StatusForParseError(const boost::system::error_code& ec);
 
-}  // namespace rte::server
+}  // namespace rte::wire

@@ -1,10 +1,10 @@
-#include "server/upgrade_request.h"
+#include "wire/upgrade_request.h"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/url/parse.hpp>
 
-namespace rte::server {
+namespace rte::wire {
 namespace http = boost::beast::http;
 
 UpgradeTarget ParseUpgradeTarget(std::string_view target) {
@@ -91,4 +91,4 @@ http::status StatusForParseError(const boost::system::error_code& ec) {
   return http::status::bad_request;
 }
 
-}  // namespace rte::server
+}  // namespace rte::wire
