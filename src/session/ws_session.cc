@@ -68,6 +68,13 @@ void WsSession::Start(std::string handshake_response, std::string_view already_r
       return;
     }
   }
+  if (transport_.tls) {
+    // Bytes that came with the handshake may sit in the TLS layer already,
+    // where socket readiness can't see them: read once before waiting.
+    reading_ = true;
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->OnReadable({}); });
+    return;
+  }
   DoWaitReadable();
 }
 
