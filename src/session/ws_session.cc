@@ -476,7 +476,29 @@ void WsSession::DoWrite() {
     asio::async_write(*transport_.tls, asio::buffer(tls_out_), std::move(on_write));
     return;
   }
-  asio::async_write(socket_, std::span<const asio::const_buffer>(write_bufs_), std::move(on_write));
+  // Plain TCP: try the gather write at once on the non-blocking socket. When
+  // the kernel takes it all (the usual case) the write completes inline,
+  // without an asynchronous operation, a handler allocation and a trip
+  // through the reactor; only what it can't take yet goes asynchronous.
+  boost::system::error_code ec;
+  const size_t written = socket_.write_some(std::span<const asio::const_buffer>(write_bufs_), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+  if (ec) {
+    // Not inline: the caller may be walking the worker's index, which
+    // ending the session changes.
+    asio::post(socket_.get_executor(), [on_write = std::move(on_write), ec] { on_write(ec, 0); });
+    return;
+  }
+  if (written == bytes) {
+    OnWrite(ec, in_flight_);  // success never ends the session
+    return;
+  }
+  // Partial: drop what went out, then write the rest asynchronously.
+  size_t skip = written;
+  size_t first = 0;
+  while (skip >= write_bufs_[first].size()) skip -= write_bufs_[first++].size();
+  write_bufs_[first] += skip;
+  asio::async_write(socket_, std::span<const asio::const_buffer>(write_bufs_).subspan(first), std::move(on_write));
 }
 
 void WsSession::OnWrite(const boost::system::error_code& ec, size_t frames) {
