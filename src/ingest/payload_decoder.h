@@ -26,11 +26,11 @@ struct DecodeResult {
   // payload, validated): it is rendered as is instead of re-serialized.
   // Points into the payload bytes given to Decode.
   std::string_view json_text;
-  static DecodeResult Ok(boost::json::value v) { return {State::kOk, std::move(v), -1, {}}; }
+  static DecodeResult Ok(boost::json::value v) { return {State::kOk, std::move(v), -1, {}, {}}; }
   static DecodeResult Fail(std::string message) {
-    return {State::kError, {}, -1, MakeError(Errc::kInvalidArgument, std::move(message))};
+    return {State::kError, {}, -1, MakeError(Errc::kInvalidArgument, std::move(message)), {}};
   }
-  static DecodeResult Pending(int32_t id) { return {State::kPending, {}, id, {}}; }
+  static DecodeResult Pending(int32_t id) { return {State::kPending, {}, id, {}, {}}; }
 };
 
 // Seam for registry-backed formats. Decode receives the whole payload,

@@ -51,7 +51,9 @@ TEST(ProtocolTest, RejectsBadCommandsKeepingTheId) {
     auto [cmd, err] = ParseClientCommand(text);
     EXPECT_FALSE(cmd) << text;
     EXPECT_FALSE(err.message.empty()) << text;
-    if (std::string_view(text).find(R"("id":"x")") != std::string_view::npos) EXPECT_EQ(err.id, "x") << text;
+    if (std::string_view(text).find(R"("id":"x")") != std::string_view::npos) {
+      EXPECT_EQ(err.id, "x") << text;
+    }
   }
 }
 
