@@ -351,9 +351,10 @@ ssize_t KafkaConsumer::ConsumeBatch(std::vector<rd_kafka_message_t*>& batch) {
   // take what arrived with it.
   ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, batch.data(), batch.size());
   if (n != 0) return n;
-  rd_kafka_message_t* first = rd_kafka_consume_queue(queue_, 50);
-  if (!first) return 0;  // timeout, or woken by an interest update
-  batch[0] = first;
+  // A batch of one returns as soon as one record is there (and, like any
+  // batch consume, when an interest update yields the queue).
+  n = rd_kafka_consume_batch_queue(queue_, 50, batch.data(), 1);
+  if (n <= 0) return n;  // timeout or woken (0), or an error
   ssize_t more = rd_kafka_consume_batch_queue(queue_, 0, batch.data() + 1, batch.size() - 1);
   return 1 + std::max<ssize_t>(more, 0);
 }
@@ -382,6 +383,10 @@ void KafkaConsumer::Run() {
       spdlog::warn("kafka consume: {}", rd_kafka_err2str(rd_kafka_last_error()));
       continue;
     }
+    // The consume may have waited: take the subscriptions made meanwhile
+    // before routing, so a record produced after a subscription reached its
+    // worker is never skipped as unwanted.
+    if (n > 0) ApplyInterestUpdates();
     for (ssize_t i = 0; i < n; ++i) {
       HandleMessage(batch[i]);
       rd_kafka_message_destroy(batch[i]);
