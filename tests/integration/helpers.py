@@ -4,6 +4,7 @@ client that collects messages in the background, and condition waits."""
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import threading
@@ -15,6 +16,27 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 LISTEN_RE = re.compile(r"realtime-events listening on (https?)://127\.0\.0\.1:(\d+)/")
+
+
+def read_until_eof(sock, timeout, limit=None):
+    """Reads from a raw socket until the peer closes it, `timeout` seconds
+    pass, or `limit` bytes arrived. Returns (data, eof); a reset counts as
+    EOF."""
+    data, eof = b"", False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and (limit is None or len(data) < limit):
+        r, _, _ = select.select([sock], [], [], max(0.0, deadline - time.monotonic()))
+        if not r:
+            break
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            chunk = b""
+        if not chunk:
+            eof = True
+            break
+        data += chunk
+    return data, eof
 
 
 def wait_until(pred, timeout, what, interval=0.05):

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from authclients import probe
-from helpers import WsClient, wait_until
+from helpers import WsClient, read_until_eof, wait_until
 
 
 def witness(gw):
@@ -31,21 +31,8 @@ def send_and_read(port, payload, timeout=10):
             pass
     t = threading.Thread(target=writer, daemon=True)
     t.start()
-    data, eof = b"", False
-    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline and len(data) < 65536:
-            r, _, _ = select.select([s], [], [], deadline - time.monotonic())
-            if not r:
-                break
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                chunk = b""
-            if not chunk:
-                eof = True
-                break
-            data += chunk
+        data, eof = read_until_eof(s, timeout, limit=65536)
     finally:
         s.close()
         t.join(5)

@@ -4,10 +4,8 @@ TLS port gets no HTTP answer and is closed."""
 
 import datetime
 import ipaddress
-import select
 import socket
 import ssl
-import time
 
 import pytest
 from cryptography import x509
@@ -16,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from authclients import connect, probe
-from helpers import WsClient, wait_until
+from helpers import WsClient, read_until_eof, wait_until
 from tokens import mint, new_secret
 
 
@@ -80,20 +78,7 @@ def test_plain_http_to_the_tls_port_is_closed(kafka, topics, tls_gateway):
         try:
             if payload:
                 s.sendall(payload)
-            data, eof = b"", False
-            deadline = time.monotonic() + 15  # HANDSHAKE_TIMEOUT is 2 s
-            while time.monotonic() < deadline:
-                r, _, _ = select.select([s], [], [], deadline - time.monotonic())
-                if not r:
-                    break
-                try:
-                    chunk = s.recv(4096)
-                except ConnectionResetError:
-                    chunk = b""
-                if not chunk:
-                    eof = True
-                    break
-                data += chunk
+            data, eof = read_until_eof(s, 15)  # HANDSHAKE_TIMEOUT is 2 s
             assert eof, f"{payload[:20]!r}: the connection is still open"
             assert not data.startswith(b"HTTP/"), data[:200]
             assert len(data) < 2048, len(data)
