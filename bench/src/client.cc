@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -71,26 +72,31 @@ bool NumberAfter(const char*& p, const char* end, std::string_view needle, uint6
 
 struct Conn {
   explicit Conn(asio::io_context& ioc) : sock(ioc) {}
-  tcp::socket sock;
+  tcp::socket sock;  // until connected; then the raw descriptor below
+  int fd = -1;       // connected socket, owned; in the thread's epoll set
+  uint32_t events = 0;  // what fd is registered for in the epoll set (0: not in it)
   uint32_t assign_id = 0;
   State state = kConnecting;
-  bool stalled = false, parked = false, track_loss = true, writing = false, was_ready = false;
+  bool stalled = false, parked = false, track_loss = true, was_ready = false;
   uint16_t close_code = 0;
   uint32_t acks = 0;
   uint64_t start_us = 0;
   std::string pending;  // handshake bytes, or a partial frame
   std::string frag;     // a fragmented message being reassembled
-  std::string out, inflight;
+  std::string out;  // bytes to send that the socket did not take yet
   std::vector<Sub> subs;
 };
 
 ClientThread::ClientThread(Shared& shared, int index)
-    : shared_(shared), scn_(shared.scn), index_(index), buf_(kReadChunk + 64 * 1024) {}
+    : shared_(shared), scn_(shared.scn), index_(index), buf_(kReadChunk + 64 * 1024) {
+  epfd_.assign(::epoll_create1(EPOLL_CLOEXEC));
+}
 
 ClientThread::~ClientThread() { Stop(); }
 
 void ClientThread::Start() {
   Tick();
+  WaitEpoll();
   thread_ = std::thread([this] { ioc_.run(); });
 }
 
@@ -161,6 +167,10 @@ void ClientThread::OnConnected(Conn* c, const error_code& ec) {
   error_code ignored;
   c->sock.set_option(tcp::no_delay(true), ignored);
   c->sock.non_blocking(true, ignored);
+  // From here the socket is ours: no reactor registration, so a segment
+  // costs one epoll report and one read, not an Asio operation.
+  c->fd = c->sock.release(ignored);
+  if (ignored || c->fd < 0) return Fail(c, counters.failed_connect, "release: " + ignored.message());
   c->state = kHandshake;
   std::string target;
   const Sub& s0 = c->subs.front();
@@ -181,14 +191,60 @@ void ClientThread::OnConnected(Conn* c, const error_code& ec) {
 }
 
 void ClientThread::Flush(Conn* c) {
-  if (c->writing || c->out.empty() || c->state == kClosed) return;
-  c->writing = true;
-  c->inflight.swap(c->out);
-  asio::async_write(c->sock, asio::buffer(c->inflight), [this, c](const error_code& ec, size_t) {
-    c->writing = false;
-    c->inflight.clear();
-    if (ec || c->state == kClosed) return;  // the read side sees the error
-    Flush(c);
+  if (c->state == kClosed || c->fd < 0) return;
+  while (!c->out.empty()) {
+    ssize_t n = ::send(c->fd, c->out.data(), c->out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      c->out.erase(0, static_cast<size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;  // would block (EPOLLOUT below), or an error the read side sees
+    }
+  }
+  Watch(c);
+}
+
+// Registers c->fd for what it needs now: input unless parked, output while
+// bytes wait.
+void ClientThread::Watch(Conn* c) {
+  if (c->fd < 0) return;
+  uint32_t want = (c->parked ? 0u : static_cast<uint32_t>(EPOLLIN)) | (c->out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
+  if (want == c->events) return;
+  if (want == 0) {
+    // Out of the set entirely: even an empty mask would report hang-ups,
+    // over and over for a parked connection.
+    ::epoll_ctl(epfd_.native_handle(), EPOLL_CTL_DEL, c->fd, nullptr);
+    c->events = 0;
+    return;
+  }
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.ptr = c;
+  if (::epoll_ctl(epfd_.native_handle(), c->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->fd, &ev) == 0) {
+    c->events = want;
+  }
+}
+
+void ClientThread::CloseFd(Conn* c) {
+  error_code ignored;
+  c->sock.close(ignored);
+  if (c->fd >= 0) ::close(c->fd);  // also leaves the epoll set
+  c->fd = -1;
+}
+
+void ClientThread::WaitEpoll() {
+  epfd_.async_wait(asio::posix::stream_descriptor::wait_read, [this](const error_code& ec) {
+    if (ec) return;
+    epoll_event evs[512];
+    int n = ::epoll_wait(epfd_.native_handle(), evs, 512, 0);
+    for (int i = 0; i < n; ++i) {
+      Conn* c = static_cast<Conn*>(evs[i].data.ptr);
+      if (c->state == kClosed || c->fd < 0) continue;
+      if (evs[i].events & EPOLLOUT) Flush(c);
+      if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) OnReadable(c, {});
+    }
+    WaitEpoll();
   });
 }
 
@@ -216,7 +272,7 @@ void SendCloseNow(Conn* c, uint16_t code) {
   std::string f;
   const char cc[2] = {static_cast<char>(code >> 8), static_cast<char>(code & 0xff)};
   AppendFrame(f, c->assign_id, 8, cc, 2);
-  if (!c->writing) (void)::send(c->sock.native_handle(), f.data(), f.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (c->out.empty() && c->fd >= 0) (void)::send(c->fd, f.data(), f.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 }  // namespace
 
@@ -225,9 +281,7 @@ void ClientThread::Send(Conn* c, int opcode, const char* p, size_t n) {
   Flush(c);
 }
 
-void ClientThread::ArmRead(Conn* c) {
-  c->sock.async_wait(tcp::socket::wait_read, [this, c](const error_code& ec) { OnReadable(c, ec); });
-}
+void ClientThread::ArmRead(Conn* c) { Watch(c); }
 
 void ClientThread::OnReadable(Conn* c, const error_code& ec) {
   if (c->state == kClosed) return;
@@ -239,13 +293,14 @@ void ClientThread::OnReadable(Conn* c, const error_code& ec) {
   if (c->stalled && c->state == kReady && shared_.stall_active.load(std::memory_order_relaxed)) {
     if (!c->parked) Inc(counters.stalled_parked);
     c->parked = true;
+    Watch(c);
     return;  // stop reading: the server's queue for it fills up
   }
   size_t pend = c->pending.size();
   if (buf_.size() < pend + kReadChunk) buf_.resize(pend + kReadChunk);
   if (pend) std::memcpy(buf_.data(), c->pending.data(), pend);
-  ssize_t n = ::read(c->sock.native_handle(), buf_.data() + pend, buf_.size() - pend);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return ArmRead(c);
+  ssize_t n = ::read(c->fd, buf_.data() + pend, buf_.size() - pend);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
   if (n <= 0) {
     std::string why = n == 0 ? "eof" : std::strerror(errno);
     if (c->state == kReady) Closed(c, false);
@@ -263,7 +318,6 @@ void ClientThread::OnReadable(Conn* c, const error_code& ec) {
     c->pending.clear();
     ParseFrames(c, buf_.data(), len);
   }
-  if (c->state != kClosed) ArmRead(c);
 }
 
 // The HTTP answer to the upgrade, in c->pending. False when the connection is gone.
@@ -453,8 +507,7 @@ void ClientThread::Fail(Conn* c, std::atomic<uint64_t>& kind, const std::string&
   Inc(kind);
   Inc(counters.failed);
   Error(why);
-  error_code ignored;
-  c->sock.close(ignored);
+  CloseFd(c);
 }
 
 void ClientThread::Closed(Conn* c, bool by_us) {
@@ -478,8 +531,7 @@ void ClientThread::Closed(Conn* c, bool by_us) {
         Error("connection of " + c->subs.front().org + " closed by the server, code " + std::to_string(c->close_code));
     }
   }
-  error_code ignored;
-  c->sock.close(ignored);
+  CloseFd(c);
 }
 
 void ClientThread::Tick() {
@@ -517,9 +569,8 @@ void ClientThread::Churn(int n) {
       // Close after the close frame is written (or at once when it could not be).
       victim->state = kClosed;
       counters.open.store(counters.open.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-      error_code ignored;
-      victim->sock.shutdown(tcp::socket::shutdown_both, ignored);
-      victim->sock.close(ignored);
+      if (victim->fd >= 0) ::shutdown(victim->fd, SHUT_RDWR);
+      CloseFd(victim);
       DoOpen(id, false);
     }
   });
@@ -530,7 +581,7 @@ void ClientThread::Unpark() {
     for (auto& c : conns_)
       if (c->parked && c->state == kReady) {
         c->parked = false;
-        ArmRead(c.get());
+        Watch(c.get());
       }
   });
 }
@@ -579,8 +630,7 @@ void ClientThread::CloseAll() {
       bool ready = c->state == kReady;
       c->state = kClosed;
       if (ready) counters.open.store(counters.open.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-      error_code ignored;
-      c->sock.close(ignored);
+      CloseFd(c.get());
     }
     done.set_value();
   });

@@ -3,7 +3,8 @@
 // A connection is a plain TCP socket with a minimal client-side WebSocket:
 // it sends the upgrade request, reads the 101, (on /ws) sends one subscribe
 // per subscription and waits for each `subscribed`, then reads server frames.
-// Reading waits for readability and reads into the thread's one buffer;
+// Once connected, a socket leaves Asio: the thread's own epoll set reports
+// ready sockets in batches, and each is read into the thread's one buffer;
 // only a partial frame is kept per connection. For each event message it
 // finds "organization_id", "seq" and "sent_us" by substring search (no JSON
 // parse), records produce→receive latency and checks the per-stream sequence.
@@ -87,6 +88,9 @@ class ClientThread {
   void DoOpen(uint32_t assign_id, bool track_loss);
   void OnConnected(Conn* c, const boost::system::error_code& ec);
   void ArmRead(Conn* c);
+  void Watch(Conn* c);
+  void CloseFd(Conn* c);
+  void WaitEpoll();
   void OnReadable(Conn* c, const boost::system::error_code& ec);
   bool OnHandshake(Conn* c, size_t n);
   void ParseFrames(Conn* c, const char* data, size_t len);
@@ -106,6 +110,9 @@ class ClientThread {
   asio::io_context ioc_{1};
   asio::executor_work_guard<asio::io_context::executor_type> work_{ioc_.get_executor()};
   asio::steady_timer timer_{ioc_};
+  // Every connected socket of this thread, level-triggered; the loop waits
+  // on this one descriptor and handles all ready sockets per wake-up.
+  asio::posix::stream_descriptor epfd_{ioc_};
   std::thread thread_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<char> buf_;
