@@ -56,3 +56,11 @@ clean:
 .PHONY: bench-s1 bench-s1b bench-s2 bench-s3 bench-s4 bench-s5 bench-s6
 bench-s1 bench-s1b bench-s2 bench-s3 bench-s4 bench-s5 bench-s6: build
 	bench/run $(@:bench-%=%) $(BENCH_ARGS)
+
+# A full sitting (bench/sitting): S1 (gateway, node, python, floor BATCH=1 and 4), S1b
+# (gateway, floor), S2..S6 (gateway) in order into bench/results/<date>-sitting/, then
+# bench/plot (SVG plots, summary.md). SITTING_ARGS passes options to bench/sitting
+# (e.g. SITTING_ARGS="--only s1,s2 --targets gateway,floor").
+.PHONY: bench-sitting
+bench-sitting: build
+	bench/sitting $(SITTING_ARGS)
