@@ -302,6 +302,7 @@ void KafkaConsumer::HandleMessage(rd_kafka_message_t* msg) {
   r.offset = msg->offset;
   rd_kafka_timestamp_type_t tstype;
   r.timestamp_ms = rd_kafka_message_timestamp(msg, &tstype);
+  if (r.timestamp_ms > 0) stats_.ingest_freshness.Observe(metrics::WallClockUs() - r.timestamp_ms * 1000);
   r.has_key = msg->key != nullptr;
   r.key = {static_cast<const uint8_t*>(msg->key), msg->key_len};
   r.has_value = msg->payload != nullptr;

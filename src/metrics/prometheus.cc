@@ -32,4 +32,27 @@ void PrometheusText::Gauge(std::string_view name, std::string_view help, double 
   out_.append(buf);
 }
 
+void PrometheusText::Histogram(std::string_view name, std::string_view help, const HistogramSnapshot& h,
+                               std::string_view labels) {
+  Header(name, help, "histogram");
+  const std::string base(name);
+  const std::string extra = labels.empty() ? std::string() : std::string(labels) + ",";
+  char buf[64];
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < h.buckets.size(); ++b) {
+    cumulative += h.buckets[b];
+    std::string le = "+Inf";
+    if (b < LatencyHistogram::kBoundsUs.size()) {
+      std::snprintf(buf, sizeof buf, "%g", static_cast<double>(LatencyHistogram::kBoundsUs[b]) / 1e6);
+      le = buf;
+    }
+    out_.append(base).append("_bucket{").append(extra).append("le=\"").append(le).append("\"} ");
+    out_.append(std::to_string(cumulative)).append("\n");
+  }
+  const std::string suffix = labels.empty() ? std::string() : "{" + std::string(labels) + "}";
+  std::snprintf(buf, sizeof buf, " %.6f\n", static_cast<double>(h.sum_us) / 1e6);
+  out_.append(base).append("_sum").append(suffix).append(buf);
+  out_.append(base).append("_count").append(suffix).append(" ").append(std::to_string(h.count)).append("\n");
+}
+
 }  // namespace rte::metrics

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "metrics/histogram.h"
+
 namespace rte::metrics {
 
 class PrometheusText {
@@ -13,6 +15,8 @@ class PrometheusText {
   // Writes HELP/TYPE lines once per metric name, then the sample.
   void Counter(std::string_view name, std::string_view help, uint64_t value, std::string_view labels = {});
   void Gauge(std::string_view name, std::string_view help, double value, std::string_view labels = {});
+  // A histogram in seconds: cumulative _bucket{le=...} lines, _sum, _count.
+  void Histogram(std::string_view name, std::string_view help, const HistogramSnapshot& h, std::string_view labels = {});
   const std::string& text() const { return out_; }
 
  private:

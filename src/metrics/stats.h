@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "metrics/counter.h"
+#include "metrics/histogram.h"
 
 namespace rte::metrics {
 
@@ -44,6 +45,7 @@ struct IngestStats {
   Gauge assigned_partitions;
   Gauge interest_keys;        // (channel, tenant) pairs with a subscriber somewhere
   Gauge ready;                // 1 when the consumer has its partitions assigned
+  LatencyHistogram ingest_freshness;  // Kafka record timestamp -> polled here (broker and fetch delay)
 };
 
 // Written by one worker thread.
@@ -70,6 +72,7 @@ struct WorkerStats {
   Counter tls_handshake_errors; // TLS handshakes that failed (plain HTTP to a TLS port, bad client hello)
   Counter accept_errors;        // accept() failures, e.g. out of file descriptors (accepting backs off)
   Counter rate_limited_commands;  // client commands over COMMAND_RATE/COMMAND_BURST
+  LatencyHistogram delivery_freshness;  // Kafka record timestamp -> the end of the writes that sent it (per event)
   std::array<Counter, kAuthFailureReasons.size()> auth_failures;
   std::array<Counter, static_cast<size_t>(Rejection::kCount)> rejected_connections;
 

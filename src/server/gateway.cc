@@ -219,6 +219,11 @@ std::string Gateway::MetricsText() const {
     p.Counter("rte_rejected_connections_total", "connections refused before or at the upgrade, by reason", sum,
               "reason=\"" + std::string(metrics::kRejectionNames[r]) + "\"");
   }
+  p.Histogram("rte_ingest_freshness_seconds", "age of records (now - Kafka timestamp) when the ingest thread polls them",
+              IngestFreshness());
+  p.Histogram("rte_delivery_freshness_seconds",
+              "age of events (now - Kafka timestamp) when the writes that sent them to their sessions ended (once per event and worker)",
+              DeliveryFreshness());
   for (const auto& w : workers_) {
     p.Gauge("rte_connections", "open WebSocket connections", static_cast<double>(w->worker_stats().connections.Get()),
             "worker=\"" + std::to_string(w->index()) + "\"");
@@ -234,10 +239,29 @@ std::string Gateway::MetricsText() const {
   return p.text();
 }
 
+metrics::HistogramSnapshot Gateway::IngestFreshness() const {
+  metrics::HistogramSnapshot h;
+  h.Add(ingest_stats_.ingest_freshness);
+  return h;
+}
+
+metrics::HistogramSnapshot Gateway::DeliveryFreshness() const {
+  metrics::HistogramSnapshot h;
+  for (const auto& w : workers_) h.Add(w->worker_stats().delivery_freshness);
+  return h;
+}
+
 std::string Gateway::StatsJson() const {
   boost::json::object o;
   const auto& i = ingest_stats_;
   o["ready"] = Ready();
+  // Quantiles as bucket upper bounds, in ms (-1: no sample yet).
+  const auto ingest = IngestFreshness();
+  const auto delivery = DeliveryFreshness();
+  o["ingest_freshness_p50_ms"] = static_cast<double>(ingest.QuantileUs(0.5)) / 1000;
+  o["ingest_freshness_p99_ms"] = static_cast<double>(ingest.QuantileUs(0.99)) / 1000;
+  o["delivery_freshness_p50_ms"] = static_cast<double>(delivery.QuantileUs(0.5)) / 1000;
+  o["delivery_freshness_p99_ms"] = static_cast<double>(delivery.QuantileUs(0.99)) / 1000;
   o["records_received"] = i.records_received.Get();
   o["records_skipped"] = i.records_skipped.Get();
   o["records_routed"] = i.records_routed.Get();

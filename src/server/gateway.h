@@ -73,6 +73,10 @@ class Gateway final : public HttpApi {
   metrics::IngestStats& ingest_stats() { return ingest_stats_; }
 
  private:
+  // Freshness histograms summed over their writers (for /metrics and /api/stats).
+  metrics::HistogramSnapshot IngestFreshness() const;
+  metrics::HistogramSnapshot DeliveryFreshness() const;
+
   config::Settings settings_;
   auth::Authenticator& authenticator_;
   session::ConnectionLimits limits_;

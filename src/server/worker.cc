@@ -18,7 +18,13 @@ using session::WsSession;
 namespace {
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
 // Longest a fan-out pass queues frames before the sessions it touched write.
-constexpr auto kFanoutBudget = std::chrono::milliseconds(2);
+// A pass normally ends when the backlog is empty; the budget only bounds how
+// long client input and timers wait behind a very large backlog.
+constexpr auto kFanoutBudget = std::chrono::milliseconds(50);
+// A pass whose writes took at least kHoldAfter makes the next pass wait as
+// long as those writes took, at most kMaxHold (see Worker::hold_timer_).
+constexpr auto kHoldAfter = std::chrono::milliseconds(10);
+constexpr auto kMaxHold = std::chrono::milliseconds(25);
 }
 
 Result<int> OpenListener(const std::string& address, uint16_t port) {
@@ -215,20 +221,32 @@ void Worker::PostEvents(std::vector<routing::EventPtr> events) {
     stats_.backlog.Set(static_cast<int64_t>(backlog_.size()));
     if (!draining_) {
       draining_ = true;
-      DrainBacklog();
+      ScheduleDrain();
     }
   });
 }
 
+void Worker::ScheduleDrain() {
+  if (session::Clock::now() >= hold_until_) {
+    asio::post(ioc_, [this] { DrainBacklog(); });
+    return;
+  }
+  hold_timer_.expires_at(hold_until_);
+  hold_timer_.async_wait([this](const boost::system::error_code&) { DrainBacklog(); });
+}
+
 void Worker::DrainBacklog() {
-  // One pass: fan events out (queueing frames, no writes) until the backlog
-  // is empty or the pass has used its time budget; then every session the
-  // pass touched writes what it got in one gather write; then yield to the
-  // loop so write completions and client input run. At light load a pass is
-  // a few events and the flush follows at once; under load a pass covers
-  // more events, so each write carries more frames (fewer syscalls per
-  // delivery), and latency stays bounded by the budget. Batches are appended
-  // in arrival order, so per-partition order is kept.
+  // One pass: fan out everything waiting (queueing frames, no writes), then
+  // every session the pass touched writes what it got in one gather write,
+  // then yield to the loop so write completions and client input run. The
+  // batching clocks itself: at light load a pass is a few events and the
+  // write follows at once; under load the records that arrived while the
+  // previous pass wrote are all in the next one, so each write carries more
+  // frames (fewer syscalls per delivery) exactly when syscalls are the
+  // bottleneck. (A short time budget here, 2 ms before, defeats this: every
+  // pass then writes about one frame per socket, and throughput is capped
+  // near one syscall per delivery.) Batches are appended in arrival order,
+  // so per-partition order is kept.
   const auto deadline = session::Clock::now() + kFanoutBudget;
   size_t done = 0;
   fanning_out_ = true;
@@ -243,12 +261,20 @@ void Worker::DrainBacklog() {
     index_by_key_.ForEachMatch(ev->channel, ev->tenant, ev->property, [&](WsSession* s) {
       if (s->Deliver(frame)) touched_.push_back(s);
     });
+    if (ev->timestamp_ms > 0) pass_timestamps_.push_back(ev->timestamp_ms);
     backlog_.pop_front();
     ++done;
     if ((done & 15) == 0 && session::Clock::now() >= deadline) break;
   }
+  const auto flush_start = session::Clock::now();
   for (WsSession* s : touched_) s->Flush();
   touched_.clear();
+  const auto flush_time = session::Clock::now() - flush_start;
+  const int64_t written_us = metrics::WallClockUs();
+  for (int64_t ts : pass_timestamps_) stats_.delivery_freshness.Observe(written_us - ts * 1000);
+  pass_timestamps_.clear();
+  hold_until_ = flush_time >= kHoldAfter ? session::Clock::now() + std::min<session::Clock::duration>(flush_time, kMaxHold)
+                                         : session::Clock::time_point{};
   fanning_out_ = false;
   EraseDead();
   backlog_events_.fetch_sub(done, std::memory_order_relaxed);
@@ -257,7 +283,7 @@ void Worker::DrainBacklog() {
     draining_ = false;
     return;
   }
-  asio::post(ioc_, [this] { DrainBacklog(); });
+  ScheduleDrain();
 }
 
 void Worker::EraseDead() {

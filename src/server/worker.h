@@ -102,6 +102,7 @@ class Worker final : public session::SessionHost {
   void OnAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
   void DoTick();
   void DrainBacklog();
+  void ScheduleDrain();  // runs DrainBacklog now, or when the hold after a long flush ends
   // Drops the sessions that closed while the index or the session map was
   // being walked.
   void EraseDead();
@@ -128,7 +129,13 @@ class Worker final : public session::SessionHost {
   bool stopping_ = false;
 
   std::deque<routing::EventPtr> backlog_;  // events posted, not yet fanned out
-  bool draining_ = false;
+  bool draining_ = false;  // a pass is running or scheduled
+  std::vector<int64_t> pass_timestamps_;  // Kafka timestamps (ms) of the events in this pass
+  // Write coalescing under load: after a pass whose writes took long, the
+  // next pass waits about as long, so writes never take the whole core and
+  // each write carries the frames that arrived meanwhile.
+  boost::asio::steady_timer hold_timer_{ioc_};
+  session::Clock::time_point hold_until_{};
   bool fanning_out_ = false;
   std::vector<session::WsSession*> touched_;  // sessions a fan-out pass queued frames on
   // Events posted and not fanned out yet: raised by the ingest thread as it
