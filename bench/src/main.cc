@@ -1,6 +1,6 @@
 // realtime-events-bench: load generator for the Realtime Events gateway.
 //
-//   realtime-events-bench run SCENARIO.yaml [--gateway-url U] [--bootstrap B] [--gateway-pid P] [--out F]
+//   realtime-events-bench run SCENARIO.yaml [--gateway-url U] [--bootstrap B] [--registry R] [--gateway-pid P] [--out F]
 //   realtime-events-bench create-topic --bootstrap B --topic T [--partitions N]
 //   realtime-events-bench env SCENARIO.yaml      (shell variables for bench/run)
 //
@@ -27,6 +27,7 @@
 #include <optional>
 #include <thread>
 
+#include "avro_value.h"
 #include "client.h"
 #include "histogram.h"
 #include "procstat.h"
@@ -79,6 +80,12 @@ std::string CheckLoopback(const Scenario& s) {
   auto hp = ParseHttpUrl(s.gateway_url);
   if (!hp) return "gateway_url must be http://127.x.y.z:PORT, got " + s.gateway_url;
   if (!IsLoopbackHost(hp->host)) return "refusing a non-loopback gateway: " + hp->host;
+  if (s.value_format == "avro") {
+    auto r = ParseHttpUrl(s.registry_url);
+    if (!r || s.registry_url.rfind("http://", 0) != 0)
+      return "value_format avro needs --registry http://127.x.y.z:PORT (or registry_url:), got '" + s.registry_url + "'";
+    if (!IsLoopbackHost(r->host)) return "refusing a non-loopback schema registry: " + r->host;
+  }
   if (s.source == "kafka") {
     std::string b = s.bootstrap;
     size_t start = 0;
@@ -95,12 +102,19 @@ std::string CheckLoopback(const Scenario& s) {
   return "";
 }
 
-// ---- the gateway's /api/stats (blocking, 1 s timeouts) ---------------------
+// ---- blocking HTTP/1.1 with Connection: close (the gateway's /api/stats, the registry) ----
 
-std::optional<json::object> GetJson(const HostPort& hp, const std::string& path) {
+struct HttpResult {
+  int status = 0;        // 0: no answer
+  std::string body;
+};
+
+HttpResult Http(const HostPort& hp, const std::string& method, const std::string& path, const std::string& body = "",
+                const std::string& content_type = "", int timeout_s = 1) {
+  HttpResult out;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::nullopt;
-  timeval tv{1, 0};
+  if (fd < 0) return out;
+  timeval tv{timeout_s, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   sockaddr_in sa{};
@@ -109,7 +123,10 @@ std::optional<json::object> GetJson(const HostPort& hp, const std::string& path)
   inet_pton(AF_INET, hp.host == "localhost" ? "127.0.0.1" : hp.host.c_str(), &sa.sin_addr);
   std::string resp;
   if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + hp.host + "\r\nConnection: close\r\n\r\n";
+    std::string req = method + " " + path + " HTTP/1.1\r\nHost: " + hp.host + "\r\nConnection: close\r\n";
+    if (!content_type.empty()) req += "Content-Type: " + content_type + "\r\n";
+    if (method != "GET") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    req += "\r\n" + body;
     if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size())) {
       char b[8192];
       ssize_t n;
@@ -117,12 +134,43 @@ std::optional<json::object> GetJson(const HostPort& hp, const std::string& path)
     }
   }
   close(fd);
-  auto body = resp.find("\r\n\r\n");
-  if (resp.compare(0, 12, "HTTP/1.1 200") != 0 || body == std::string::npos) return std::nullopt;
+  auto end = resp.find("\r\n\r\n");
+  if (resp.compare(0, 9, "HTTP/1.1 ") != 0 || end == std::string::npos || resp.size() < 12) return out;
+  out.status = std::atoi(resp.substr(9, 3).c_str());
+  out.body = resp.substr(end + 4);
+  return out;
+}
+
+std::optional<json::object> GetJson(const HostPort& hp, const std::string& path) {
+  HttpResult r = Http(hp, "GET", path);
+  if (r.status != 200) return std::nullopt;
   boost::system::error_code ec;
-  auto v = json::parse(resp.substr(body + 4), ec);
+  auto v = json::parse(r.body, ec);
   if (ec || !v.is_object()) return std::nullopt;
   return v.as_object();
+}
+
+// Registers avro::kSchema as SUBJECT's latest version (Confluent REST:
+// POST /subjects/{subject}/versions) and returns its id, or throws.
+int32_t RegisterSchema(const std::string& registry_url, const std::string& subject) {
+  auto hp = ParseHttpUrl(registry_url);
+  if (!hp) throw std::runtime_error("bad registry URL " + registry_url);
+  std::string base = registry_url.substr(7);
+  base = base.find('/') == std::string::npos ? "" : base.substr(base.find('/'));
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::string body = json::serialize(json::object{{"schema", avro::kSchema}});
+  HttpResult r;
+  for (int attempt = 0; attempt < 10; ++attempt) {  // the registry may still be starting
+    r = Http(*hp, "POST", base + "/subjects/" + subject + "/versions", body, "application/vnd.schemaregistry.v1+json", 5);
+    if (r.status == 200 || (r.status >= 400 && r.status < 500)) break;
+    SleepMs(300);
+  }
+  boost::system::error_code ec;
+  auto v = json::parse(r.body, ec);
+  if (r.status != 200 || ec || !v.is_object() || !v.as_object().contains("id") || !v.as_object().at("id").is_int64())
+    throw std::runtime_error(fmt::format("registering the value schema as {} at {}: HTTP {} {}", subject, registry_url,
+                                         r.status, r.body.substr(0, 300)));
+  return static_cast<int32_t>(v.as_object().at("id").as_int64());
 }
 
 int64_t JInt(const json::object& o, const char* k) {
@@ -218,7 +266,7 @@ json::object LatencyJson(const Snapshot& s) {
 
 struct Options {
   std::string scenario;
-  std::string gateway_url, bootstrap, out, token, target = "gateway", source;
+  std::string gateway_url, bootstrap, out, token, target = "gateway", source, registry;
   std::optional<std::string> org_prefix;
   int gateway_pid = 0;
   double max_seconds = 0;
@@ -237,6 +285,7 @@ class Bench {
   void Tick(int step_index, double offered_dps);  // one progress sample
   json::object RunStep(int i, const Step& st);
   uint64_t ExpectedTracked() const;
+  int64_t FreshReceived();  // the gateway's records_received now, else the last sample's
   double SubsPerStream() const;
 
   Scenario& scn_;
@@ -258,6 +307,7 @@ class Bench {
   json::array samples_;
   std::vector<int> subs_per_stream_;  // tracked (non-stalled) subscriptions of the opened connections
   std::vector<std::string> notes_;
+  std::string value_schema_ids_;   // "topic-value=ID ..." (Avro values)
 };
 
 double Bench::SubsPerStream() const {
@@ -273,6 +323,40 @@ uint64_t Bench::ExpectedTracked() const {
   const auto& p = producer_->produced();
   for (size_t s = 0; s < p.size(); ++s) e += p[s].load(std::memory_order_relaxed) * static_cast<uint64_t>(subs_per_stream_[s]);
   return e;
+}
+
+int64_t Bench::FreshReceived() {
+  if (stats_ok_)
+    if (auto st = GetJson(gw_, "/api/stats"); st && JInt(*st, "records_received") >= 0)
+      return JInt(*st, "records_received");
+  return last_received_;
+}
+
+// The gateway's record counters (/api/stats) that say whether the bench's
+// records were read as meant: any key or value error, or a record rejected
+// for any reason, means the measurement is of the wrong path.
+struct GatewayRecords {
+  bool ok = false;
+  int64_t received = 0, skipped = 0, routed = 0, parked = 0, key_errors = 0, value_errors = 0;
+  std::vector<std::pair<std::string, int64_t>> rejected;
+};
+
+GatewayRecords ReadGatewayRecords(const std::optional<json::object>& st) {
+  GatewayRecords g;
+  if (!st || JInt(*st, "records_received") < 0) return g;
+  g.ok = true;
+  g.received = JInt(*st, "records_received");
+  g.skipped = std::max<int64_t>(0, JInt(*st, "records_skipped"));
+  g.routed = std::max<int64_t>(0, JInt(*st, "records_routed"));
+  g.parked = std::max<int64_t>(0, JInt(*st, "records_parked"));
+  g.key_errors = std::max<int64_t>(0, JInt(*st, "key_errors"));
+  g.value_errors = std::max<int64_t>(0, JInt(*st, "value_errors"));
+  if (auto it = st->find("rejected"); it != st->end() && it->value().is_object())
+    for (const auto& kv : it->value().as_object())
+      g.rejected.emplace_back(std::string(kv.key()), kv.value().is_int64()    ? kv.value().as_int64()
+                                                     : kv.value().is_uint64() ? static_cast<int64_t>(kv.value().as_uint64())
+                                                                              : 0);
+  return g;
 }
 
 void Bench::ConnectTo(int n, int step_index) {
@@ -416,8 +500,10 @@ json::object Bench::RunStep(int i, const Step& st) {
   double offered_dps = produce ? (st.max_rate ? 0 : rps * avg) : 0;
   Totals t_start = Sum(threads_);
   Snapshot lat_start = Latency(threads_);
+  // The gateway's counter read now (not the last sample, up to 1 s old), so
+  // that records and CPU cover the same window.
+  int64_t rec_start = FreshReceived();
   ProcSample p_start = ReadProc(opt_.gateway_pid);
-  int64_t rec_start = last_received_;
   uint64_t produced_start = producer_ ? producer_->total() : 0;
   uint64_t expected_start = ExpectedTracked();
   if (!opt_.quiet)
@@ -453,8 +539,8 @@ json::object Bench::RunStep(int i, const Step& st) {
   if (producer_) producer_->Stop();
   double prod_end = NowS();
   Totals t_prod = Sum(threads_);
+  int64_t rec_prod = FreshReceived();
   ProcSample p_prod = ReadProc(opt_.gateway_pid);
-  int64_t rec_prod = last_received_;
   uint64_t produced = producer_ ? producer_->total() - produced_start : 0;
   uint64_t expected = ExpectedTracked() - expected_start;
   // Drain: until every tracked client has every record, or drain_s.
@@ -576,7 +662,16 @@ int Bench::Run() {
       return 2;
     }
     try {
-      producer_ = std::make_unique<Producer>(scn_, scn_.bootstrap);
+      std::vector<int32_t> ids;
+      if (scn_.value_format == "avro") {
+        // TopicNameStrategy, as Confluent's serializer registers them.
+        for (const auto& t : scn_.topics) ids.push_back(RegisterSchema(scn_.registry_url, t + "-value"));
+        std::string list;
+        for (size_t i = 0; i < ids.size(); ++i) list += fmt::format("{}{}-value={}", i ? " " : "", scn_.topics[i], ids[i]);
+        if (!opt_.quiet) std::printf("== Avro values: schema ids %s at %s\n", list.c_str(), scn_.registry_url.c_str());
+        value_schema_ids_ = list;
+      }
+      producer_ = std::make_unique<Producer>(scn_, scn_.bootstrap, std::move(ids));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "bench: %s\n", e.what());
       return 2;
@@ -586,10 +681,12 @@ int Bench::Run() {
   t0_ = last_t_ = NowS();
   last_proc_ = ReadProc(opt_.gateway_pid);
   ProcSample baseline = last_proc_;
+  GatewayRecords records_before;
   if (scn_.stats) {
     auto st = GetJson(gw_, "/api/stats");
     stats_ok_ = st.has_value();
     if (st) last_received_ = JInt(*st, "records_received");
+    records_before = ReadGatewayRecords(st);
   }
   if (opt_.gateway_pid && !baseline.ok) notes_.push_back("gateway pid " + std::to_string(opt_.gateway_pid) + " not readable in /proc");
 
@@ -684,6 +781,7 @@ int Bench::Run() {
   Totals tf = Sum(threads_);
   Snapshot all = Latency(threads_);
   ProcSample pf = ReadProc(opt_.gateway_pid);
+  GatewayRecords records_after = stats_ok_ ? ReadGatewayRecords(GetJson(gw_, "/api/stats")) : GatewayRecords{};
   for (auto& t : threads_) t->CloseAll();
   std::vector<std::string> errors;
   for (auto& t : threads_)
@@ -733,6 +831,33 @@ int Bench::Run() {
   }
   ProcSample self = ReadProc(getpid());
   totals["bench_cpu_s"] = static_cast<double>(self.cpu_us) / 1e6;
+  // What the gateway did with the records, over the whole run (/api/stats).
+  std::vector<std::string> rejected_what;
+  int64_t rejected_total = 0, routed = 0;
+  if (records_before.ok && records_after.ok) {
+    auto d = [](int64_t a, int64_t b) { return std::max<int64_t>(0, a - b); };
+    routed = d(records_after.routed, records_before.routed);
+    json::object g{{"received", d(records_after.received, records_before.received)},
+                   {"skipped", d(records_after.skipped, records_before.skipped)},
+                   {"routed", routed},
+                   {"parked", d(records_after.parked, records_before.parked)},
+                   {"key_errors", d(records_after.key_errors, records_before.key_errors)},
+                   {"value_errors", d(records_after.value_errors, records_before.value_errors)}};
+    if (int64_t k = d(records_after.key_errors, records_before.key_errors)) rejected_what.push_back(fmt::format("key_errors +{}", k));
+    if (int64_t v = d(records_after.value_errors, records_before.value_errors))
+      rejected_what.push_back(fmt::format("value_errors +{}", v));
+    json::object rej;
+    for (const auto& [name, after] : records_after.rejected) {
+      int64_t before = 0;
+      for (const auto& [n, b] : records_before.rejected)
+        if (n == name) before = b;
+      rej[name] = d(after, before);
+      rejected_total += d(after, before);
+      if (after > before) rejected_what.push_back(fmt::format("rejected {} +{}", name, after - before));
+    }
+    g["rejected"] = std::move(rej);
+    totals["gateway_records"] = std::move(g);
+  }
 
   // Verdict.
   std::vector<std::string> broken;
@@ -748,12 +873,21 @@ int Bench::Run() {
     if (producer_ && producer_->total() == 0) broken.push_back("nothing was produced");
     if (tf.deliveries == 0) broken.push_back("nothing was delivered");
   }
+  // Always (when the target has /api/stats): a record the gateway rejected
+  // means the bench measured some other path than the one it meant to.
+  if (!rejected_what.empty())
+    broken.push_back(fmt::format("the gateway rejected records ({}): the bench's {} values do not match its channel "
+                                 "formats",
+                                 fmt::join(rejected_what, ", "), scn_.value_format));
+  if (records_before.ok && records_after.ok && producer_ && producer_->total() > 0 && scn_.connections > 0 &&
+      routed == 0 && !g_interrupted)
+    broken.push_back("the gateway routed no record (records_routed did not grow)");
   if (g_interrupted) broken.push_back("interrupted");
 
   // Summary table.
-  std::printf("\n%s (target %s): %d connections on /%s, %d organizations, %d B records, source %s\n",
+  std::printf("\n%s (target %s): %d connections on /%s, %d organizations, %d B %s records, source %s\n",
               scn_.name.c_str(), opt_.target.c_str(), scn_.connections, scn_.endpoint.c_str(), scn_.organizations,
-              scn_.record_bytes, scn_.source.c_str());
+              scn_.record_bytes, scn_.value_format == "avro" ? "Avro" : "JSON", scn_.source.c_str());
   std::printf("connect: %llu ready, %llu failed, %.0f upgrades/s, handshake p50 %s p99 %s\n",
               static_cast<unsigned long long>(tc.ready), static_cast<unsigned long long>(tc.failed),
               up_span > 0 ? static_cast<double>(tc.ready) / up_span : 0.0, Ms(hs.Quantile(0.5)).c_str(),
@@ -803,6 +937,14 @@ int Bench::Run() {
     std::printf("stalled: %llu clients stopped reading, %llu closed by the server (%llu with 1013)\n",
                 static_cast<unsigned long long>(fin.stalled), static_cast<unsigned long long>(fin.stalled_closed),
                 static_cast<unsigned long long>(fin.stalled_1013));
+  if (totals.contains("gateway_records")) {
+    const auto& g = totals.at("gateway_records").as_object();
+    std::printf("gateway records: %lld received, %lld skipped (no subscriber), %lld routed, %lld key errors, "
+                "%lld value errors, %lld rejected\n",
+                static_cast<long long>(g.at("received").as_int64()), static_cast<long long>(g.at("skipped").as_int64()),
+                static_cast<long long>(g.at("routed").as_int64()), static_cast<long long>(g.at("key_errors").as_int64()),
+                static_cast<long long>(g.at("value_errors").as_int64()), static_cast<long long>(rejected_total));
+  }
   if (pf.ok)
     std::printf("gateway: RSS %.1f MB (peak %.1f MB), CPU %.1f s\n", static_cast<double>(pf.rss_kb) / 1024,
                 static_cast<double>(std::max(peak_rss_kb_, pf.hwm_kb)) / 1024,
@@ -827,11 +969,13 @@ int Bench::Run() {
                      {"subscriptions_per_connection", scn_.subscriptions_per_connection},
                      {"streams", scn_.Streams()},
                      {"record_bytes", scn_.record_bytes},
+                     {"value_format", scn_.value_format},
                      {"stalled_fraction", scn_.stalled_fraction},
                      {"connect_rate", scn_.connect_rate},
                      {"source", scn_.source},
                      {"threads", scn_.threads},
                      {"scenario_file", opt_.scenario}};
+    if (!value_schema_ids_.empty()) scn["value_schema_ids"] = value_schema_ids_;
     char host[256] = {};
     gethostname(host, sizeof host - 1);
     json::object doc{{"scenario", scn},
@@ -877,6 +1021,7 @@ int RunCommand(Options& o) {
   }
   if (!o.gateway_url.empty()) scn.gateway_url = o.gateway_url;
   if (!o.bootstrap.empty()) scn.bootstrap = o.bootstrap;
+  if (!o.registry.empty()) scn.registry_url = o.registry;
   if (!o.token.empty()) scn.token = o.token;
   if (o.connections >= 0) scn.connections = o.connections;
   if (o.duration >= 0)
@@ -919,9 +1064,10 @@ int EnvCommand(const std::string& path) {
   double total = 0;
   for (const auto& st : s.steps) total += st.duration_s;
   std::printf("SCN_NAME='%s'\nSCN_SOURCE='%s'\nSCN_CHANNEL_TOPICS='%s'\nSCN_PARTITIONS=%d\nSCN_SEND_QUEUE_BYTES=%lld\n"
-              "SCN_CONNECTIONS=%d\nSCN_ORGANIZATIONS=%d\nSCN_RECORD_BYTES=%d\nSCN_HARD_LIMIT=%.0f\nSCN_DURATION=%.0f\n",
+              "SCN_CONNECTIONS=%d\nSCN_ORGANIZATIONS=%d\nSCN_RECORD_BYTES=%d\nSCN_HARD_LIMIT=%.0f\nSCN_DURATION=%.0f\n"
+              "SCN_VALUE_FORMAT='%s'\n",
               s.name.c_str(), s.source.c_str(), ct.c_str(), s.partitions, static_cast<long long>(s.send_queue_bytes),
-              s.MaxConnections(), s.organizations, s.record_bytes, HardLimit(s), total);
+              s.MaxConnections(), s.organizations, s.record_bytes, HardLimit(s), total, s.value_format.c_str());
   // For a server that makes the records itself (source: server): the first step's rate.
   if (!s.steps.empty()) {
     const Step& st = s.steps.front();
@@ -948,6 +1094,7 @@ int main(int argc, char** argv) {
   run->add_option("scenario", o.scenario, "scenario YAML file")->required()->check(CLI::ExistingFile);
   run->add_option("--gateway-url", o.gateway_url, "http://127.0.0.1:PORT of the server under test");
   run->add_option("--bootstrap", o.bootstrap, "Kafka bootstrap (127.0.0.1:PORT)");
+  run->add_option("--registry", o.registry, "schema registry http://127.0.0.1:PORT (value_format: avro)");
   run->add_option("--gateway-pid", o.gateway_pid, "pid of the server under test (RSS and CPU from /proc)");
   run->add_option("--out", o.out, "JSON results file");
   run->add_option("--token", o.token, "sent as Authorization: Bearer");

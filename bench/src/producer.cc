@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "avro_value.h"
 #include "client.h"
 
 namespace rte::bench {
@@ -29,8 +30,10 @@ rd_kafka_conf_t* MakeConf(const std::string& bootstrap, const char* extra[][2] =
 
 }  // namespace
 
-Producer::Producer(const Scenario& scn, const std::string& bootstrap)
-    : scn_(scn), produced_(static_cast<size_t>(scn.Streams())) {
+Producer::Producer(const Scenario& scn, const std::string& bootstrap, std::vector<int32_t> value_schema_ids)
+    : scn_(scn), produced_(static_cast<size_t>(scn.Streams())), schema_ids_(std::move(value_schema_ids)) {
+  if (!schema_ids_.empty() && schema_ids_.size() != scn.topics.size())
+    throw std::runtime_error("producer: one value schema id per topic is needed");
   const char* extra[][2] = {{"linger.ms", "1"},
                             {"acks", "1"},
                             {"enable.idempotence", "false"},
@@ -50,15 +53,23 @@ Producer::Producer(const Scenario& scn, const std::string& bootstrap)
     SubSpec sp = scn.Stream(static_cast<uint32_t>(s));
     std::string org = scn.OrgName(sp.org);
     keys_.push_back("{\"organization_id\":\"" + org + "\"}");
+    orgs_.push_back(org);
+    props_.push_back(scn.PropName(sp.prop));
     prefixes_.push_back("{\"organization_id\":\"" + org + "\",\"property_id\":\"" + scn.PropName(sp.prop) + "\",\"seq\":");
   }
   // Warm-up: one record per topic for an organization nobody subscribes to,
   // so that metadata and the connection to each leader exist before the
   // measured records (otherwise the first ones carry the producer's start-up).
+  // Its value has the format of the measured ones.
   static const std::string key = "{\"organization_id\":\"bench-warmup\"}";
-  for (auto* t : topics_)
+  for (size_t i = 0; i < topics_.size(); ++i) {
+    std::string value = key;
+    if (!schema_ids_.empty())
+      avro::EncodeValue(value, schema_ids_[i], "bench-warmup", scn.PropName(0), 0, RealtimeUs(),
+                        static_cast<size_t>(scn.record_bytes));
     for (int p = 0; p < scn.partitions; ++p)
-      rd_kafka_produce(t, p, RD_KAFKA_MSG_F_COPY, const_cast<char*>(key.data()), key.size(), key.data(), key.size(), nullptr);
+      rd_kafka_produce(topics_[i], p, RD_KAFKA_MSG_F_COPY, value.data(), value.size(), key.data(), key.size(), nullptr);
+  }
   rd_kafka_flush(rk_, 10000);
   errors_ = 0;
   delivered_ = 0;
@@ -119,16 +130,22 @@ void Producer::Loop(double rate, double seconds) {
     while (sent < due) {
       size_t s = next_stream_ % streams;
       uint64_t seq = produced_[s].load(std::memory_order_relaxed);
-      value.assign(prefixes_[s]);
-      value += std::to_string(seq);
-      value += ",\"sent_us\":";
-      value += std::to_string(RealtimeUs());
-      value += ",\"pad\":\"";
-      size_t target = static_cast<size_t>(scn_.record_bytes);
-      size_t used = value.size() + 2;
-      value.append(used < target ? target - used : 0, 'x');
-      value += "\"}";
-      rd_kafka_topic_t* t = topics_[scn_.Stream(static_cast<uint32_t>(s)).channel];
+      const uint16_t channel = scn_.Stream(static_cast<uint32_t>(s)).channel;
+      if (!schema_ids_.empty()) {
+        avro::EncodeValue(value, schema_ids_[channel], orgs_[s], props_[s], seq, RealtimeUs(),
+                          static_cast<size_t>(scn_.record_bytes));
+      } else {
+        value.assign(prefixes_[s]);
+        value += std::to_string(seq);
+        value += ",\"sent_us\":";
+        value += std::to_string(RealtimeUs());
+        value += ",\"pad\":\"";
+        size_t target = static_cast<size_t>(scn_.record_bytes);
+        size_t used = value.size() + 2;
+        value.append(used < target ? target - used : 0, 'x');
+        value += "\"}";
+      }
+      rd_kafka_topic_t* t = topics_[channel];
       if (rd_kafka_produce(t, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, value.data(), value.size(),
                            keys_[s].data(), keys_[s].size(), nullptr) != 0) {
         if (rd_kafka_last_error() == RD_KAFKA_RESP_ERR__QUEUE_FULL) {

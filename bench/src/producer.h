@@ -3,7 +3,9 @@
 // Record r goes to stream r % streams (organizations round-robin). Key:
 // {"organization_id":"O"}; value: {"organization_id":"O","property_id":"P",
 // "seq":S,"sent_us":T,"pad":"xxx..."} padded to record_bytes, S counting per
-// stream from 0, T the produce time (CLOCK_REALTIME, us).
+// stream from 0, T the produce time (CLOCK_REALTIME, us). With
+// value_format: avro the value is Confluent-framed Avro with the same fields
+// (avro_value.h), written with the schema id of its topic.
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -20,7 +22,9 @@ namespace rte::bench {
 
 class Producer {
  public:
-  Producer(const Scenario& scn, const std::string& bootstrap);  // throws
+  // value_schema_ids: with value_format avro, the registry's id of the value
+  // schema for each of scn.topics (empty for JSON).
+  Producer(const Scenario& scn, const std::string& bootstrap, std::vector<int32_t> value_schema_ids = {});  // throws
   ~Producer();
   // Produces in the background for `seconds` at `records_per_s` (<= 0: as fast as possible).
   void Run(double records_per_s, double seconds);
@@ -45,6 +49,8 @@ class Producer {
   std::vector<rd_kafka_topic_t*> topics_;
   std::vector<std::atomic<uint64_t>> produced_;
   std::vector<std::string> keys_, prefixes_;
+  std::vector<int32_t> schema_ids_;       // per topic; empty: JSON values
+  std::vector<std::string> orgs_, props_;  // per stream (Avro values)
   uint64_t next_stream_ = 0;
   std::atomic<uint64_t> total_{0}, errors_{0}, delivered_{0}, queue_full_{0};
   std::atomic<bool> stop_{false};

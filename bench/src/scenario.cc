@@ -90,7 +90,8 @@ Scenario LoadScenario(const std::string& path) {
       "duration_s", "record_bytes", "stalled_fraction", "connect_rate", "max_inflight_connects",
       "churn", "source", "bootstrap", "gateway_url", "token", "partitions", "drain_s", "settle_s",
       "connect_timeout_s", "hold_s", "threads", "source_ips", "send_queue_bytes", "stats",
-      "assert_no_loss", "max_seconds", "description", "user_prefix", "org_prefix", "prop_prefix"};
+      "assert_no_loss", "max_seconds", "description", "user_prefix", "org_prefix", "prop_prefix",
+      "value_format", "registry_url"};
   Scenario s;
   try {
     if (!y.IsMap()) throw std::runtime_error("not a YAML map");
@@ -108,6 +109,8 @@ Scenario LoadScenario(const std::string& path) {
     Get(y, "properties_per_org", s.properties_per_org);
     Get(y, "subscriptions_per_connection", s.subscriptions_per_connection);
     Get(y, "record_bytes", s.record_bytes);
+    Get(y, "value_format", s.value_format);
+    Get(y, "registry_url", s.registry_url);
     Get(y, "stalled_fraction", s.stalled_fraction);
     Get(y, "connect_rate", s.connect_rate);
     Get(y, "max_inflight_connects", s.max_inflight_connects);
@@ -155,6 +158,7 @@ Scenario LoadScenario(const std::string& path) {
   if (s.endpoint != "getEvents" && s.endpoint != "ws") fail("endpoint must be getEvents or ws");
   if (s.source != "kafka" && s.source != "server" && s.source != "none") fail("source must be kafka, server or none");
   if (s.connections < 0 || s.organizations < 1 || s.channels.empty()) fail("bad connections/organizations/channels");
+  if (s.value_format != "json" && s.value_format != "avro") fail("value_format must be json or avro");
   if (s.record_bytes < 64 || s.record_bytes > 1'000'000) fail("record_bytes must be 64..1000000");
   if (s.stalled_fraction < 0 || s.stalled_fraction >= 1) fail("stalled_fraction must be in [0, 1)");
   if (s.threads < 1 || s.threads > 16) fail("threads must be 1..16");

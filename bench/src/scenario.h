@@ -36,6 +36,8 @@ struct Scenario {
   int subscriptions_per_connection = 1; // /ws only
   std::vector<Step> steps;
   int record_bytes = 200;
+  std::string value_format = "json";    // json | avro (Confluent-framed, schema in a registry)
+  std::string registry_url;             // avro: the schema registry (usually given by bench/run)
   double stalled_fraction = 0;
   double connect_rate = 5000;           // connection attempts/s; 0 = as fast as possible
   int max_inflight_connects = 1000;
