@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <random>
 
-#include "avro/test_writer.h"
+#include "avro/binary_writer.h"
 #include "ingest/kafka_consumer.h"
 #include "registry/confluent_framing.h"
 
@@ -152,7 +152,7 @@ void Demo::ProduceLoop() {
       const std::string prop = std::to_string(org * 100 + 1 + pick(options_.properties));
       const std::string res_id = "R-" + std::to_string(org) + "-" + std::to_string(100000 + pick(900000));
       const std::string guest = std::string(kFirst[pick(10)]) + " " + kLast[pick(8)];
-      avro::TestWriter key, value;
+      avro::BinaryWriter key, value;
       const std::string* t;
       int32_t key_schema, value_schema;
       if (topic == 0) {
@@ -185,7 +185,7 @@ void Demo::ProduceLoop() {
         value.Long(1).String(res_id).Long(org).String(prop).String(guest).String(kRooms[pick(4)])
             .Int(check_in).Int(check_in + nights).Int(nights).Int(pick(4)).Long(now_ms);
       }
-      auto as_view = [](const avro::TestWriter& w) {
+      auto as_view = [](const avro::BinaryWriter& w) {
         return std::string_view(reinterpret_cast<const char*>(w.bytes().data()), w.bytes().size());
       };
       std::string k = registry::FrameConfluent(key_schema, as_view(key));

@@ -102,6 +102,7 @@ int RunGateway(Settings settings) {
     rte::registry::SchemaRegistryClientSettings rs;
     rs.url = settings.registry.url;
     rs.user_info = settings.registry.user_info;
+    rs.not_found_grace = std::chrono::milliseconds(settings.registry.not_found_grace_ms);
     auto client = rte::registry::SchemaRegistryClient::Create(rs);
     if (!client) {
       std::fprintf(stderr, "realtime-events: configuration error: KAFKA_SCHEMA_REGISTRY_URL/USER: %s\n",
@@ -132,8 +133,8 @@ int RunGateway(Settings settings) {
     spdlog::warn("auth: JWT_JWKS_URL not fetched yet; /readyz stays 503 and tokens are refused until it is");
   }
   spdlog::info("auth: AUTH_MODE={}", rte::config::AuthModeName(settings.auth.mode));
-  rte::server::Gateway gateway(std::move(settings), framed.get(), **authenticator);
-  if (registry) registry->SetOnReady([&gateway](int32_t id) { gateway.SchemaReady(id); });
+  rte::server::Gateway gateway(std::move(settings), framed.get(), **authenticator, registry.get());
+  if (registry) registry->SetOnSettled([&gateway](int32_t id) { gateway.SchemaReady(id); });
   auto port = gateway.Start();
   if (!port) {
     std::fprintf(stderr, "realtime-events: %s\n", port.error().message.c_str());

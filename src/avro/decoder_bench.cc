@@ -9,7 +9,7 @@
 
 #include "avro/decoder.h"
 #include "avro/schema.h"
-#include "avro/test_writer.h"
+#include "avro/binary_writer.h"
 
 namespace rte::avro {
 namespace {
@@ -35,7 +35,7 @@ constexpr const char* kKeySchema =
     R"({"type":"record","name":"Key","fields":[{"name":"organization_id","type":"long"}]})";
 
 std::vector<uint8_t> PaymentPayload() {
-  TestWriter w;
+  BinaryWriter w;
   w.String("9b2f6c1e-4d7a-4f0e-8c3b-2a5d9e7f1b44").Long(4711);
   w.Long(1).String("prop-0042").Long(1).String("RES-2026-000123456");
   w.Bytes({0x01, 0xE8, 0x3E});  // 1249.90
@@ -78,7 +78,7 @@ BENCHMARK(BM_PaymentToValue);
 // The routing path: decode the record key to a value.
 void BM_KeyToValue(benchmark::State& state) {
   auto schema = *Schema::Parse(kKeySchema);
-  const std::vector<uint8_t> payload = TestWriter().Long(4711).bytes();
+  const std::vector<uint8_t> payload = BinaryWriter().Long(4711).bytes();
   for (auto _ : state) {
     auto v = DecodeToValue(*schema, payload);
     benchmark::DoNotOptimize(v);

@@ -9,7 +9,7 @@
 #include <random>
 #include <sstream>
 
-#include "avro/test_writer.h"
+#include "avro/binary_writer.h"
 
 namespace rte::avro {
 namespace {
@@ -173,21 +173,21 @@ TEST(DecoderVectorsTest, RandomMutationsNeverDisagree) {
 
 TEST(DecoderTest, TimeOutsideOneDayRendersAsNumber) {
   auto ms = MustParse(R"({"type":"int","logicalType":"time-millis"})");
-  auto v = DecodeBoth(*ms, Span(TestWriter().Int(86'400'000).bytes()));
+  auto v = DecodeBoth(*ms, Span(BinaryWriter().Int(86'400'000).bytes()));
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(*v, json::value(86'400'000));
-  v = DecodeBoth(*ms, Span(TestWriter().Int(-1).bytes()));
+  v = DecodeBoth(*ms, Span(BinaryWriter().Int(-1).bytes()));
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(*v, json::value(-1));
   auto us = MustParse(R"({"type":"long","logicalType":"time-micros"})");
-  v = DecodeBoth(*us, Span(TestWriter().Long(86'400'000'000).bytes()));
+  v = DecodeBoth(*us, Span(BinaryWriter().Long(86'400'000'000).bytes()));
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(*v, json::value(86'400'000'000));
 }
 
 TEST(DecoderTest, InvalidDecimalLogicalTypeIsPlainBytes) {
   auto s = MustParse(R"({"type":"bytes","logicalType":"decimal","precision":2,"scale":3})");
-  auto v = DecodeBoth(*s, Span(TestWriter().Bytes({0x01}).bytes()));
+  auto v = DecodeBoth(*s, Span(BinaryWriter().Bytes({0x01}).bytes()));
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(*v, json::value("AQ=="));
 }
@@ -209,30 +209,30 @@ TEST(DecoderTest, DecimalWithSignExtensionAndEmptyBytes) {
       {{0xFF, 0, 0, 0, 0, 0, 0, 0, 0}, "-184467440737095516.16"},
   };
   for (const Case& c : cases) {
-    auto v = DecodeBoth(*s, Span(TestWriter().Bytes(c.bytes).bytes()));
+    auto v = DecodeBoth(*s, Span(BinaryWriter().Bytes(c.bytes).bytes()));
     ASSERT_TRUE(v.ok());
     EXPECT_EQ(*v, json::value(c.want));
   }
   // Many sign-extension bytes are fine; more significant bytes than the cap are not.
   std::vector<uint8_t> padded(4000, 0xFF);
   padded.push_back(0x9C);  // -100
-  auto v = DecodeBoth(*s, Span(TestWriter().Bytes(padded).bytes()));
+  auto v = DecodeBoth(*s, Span(BinaryWriter().Bytes(padded).bytes()));
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(*v, json::value("-1.00"));
   std::vector<uint8_t> huge(600, 0x11);
-  EXPECT_EQ(DecodeError(*s, TestWriter().Bytes(huge).bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*s, BinaryWriter().Bytes(huge).bytes()), Errc::kOutOfRange);
 }
 
 TEST(DecoderTest, FloatUsesShortestFloatForm) {
   auto s = MustParse(R"("float")");
   std::string text;
-  ASSERT_TRUE(DecodeToJson(*s, Span(TestWriter().Float(0.1f).bytes()), &text).ok());
+  ASSERT_TRUE(DecodeToJson(*s, Span(BinaryWriter().Float(0.1f).bytes()), &text).ok());
   EXPECT_EQ(json::parse(text), json::value(0.1));
 }
 
 TEST(DecoderTest, NanAndInfinityAreNull) {
   auto s = MustParse(R"({"type":"record","name":"R","fields":[{"name":"f","type":"float"},{"name":"d","type":"double"}]})");
-  auto v = DecodeBoth(*s, Span(TestWriter().Float(std::numeric_limits<float>::quiet_NaN())
+  auto v = DecodeBoth(*s, Span(BinaryWriter().Float(std::numeric_limits<float>::quiet_NaN())
                                    .Double(-std::numeric_limits<double>::infinity())
                                    .bytes()));
   ASSERT_TRUE(v.ok());
@@ -242,7 +242,7 @@ TEST(DecoderTest, NanAndInfinityAreNull) {
 TEST(DecoderTest, FieldNamesAreEscaped) {
   auto s = MustParse(R"({"type":"record","name":"R","fields":[{"name":"a\"b","type":"int"}]})");
   std::string text;
-  ASSERT_TRUE(DecodeToJson(*s, Span(TestWriter().Int(1).bytes()), &text).ok());
+  ASSERT_TRUE(DecodeToJson(*s, Span(BinaryWriter().Int(1).bytes()), &text).ok());
   EXPECT_EQ(text, R"({"a\"b":1})");
 }
 
@@ -251,56 +251,56 @@ TEST(DecoderTest, FieldNamesAreEscaped) {
 TEST(DecoderHostileTest, NegativeAndHugeLengths) {
   auto str = MustParse(R"("string")");
   auto bytes = MustParse(R"("bytes")");
-  EXPECT_EQ(DecodeError(*str, TestWriter().Long(-1).bytes()), Errc::kOutOfRange);
-  EXPECT_EQ(DecodeError(*bytes, TestWriter().Long(-1).Raw("abc").bytes()), Errc::kOutOfRange);
-  EXPECT_EQ(DecodeError(*str, TestWriter().Long(INT64_MIN).bytes()), Errc::kOutOfRange);
-  EXPECT_EQ(DecodeError(*str, TestWriter().Long(int64_t{1} << 40).Raw("abc").bytes()), Errc::kOutOfRange);
-  EXPECT_EQ(DecodeError(*bytes, TestWriter().Long(INT64_MAX).bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*str, BinaryWriter().Long(-1).bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*bytes, BinaryWriter().Long(-1).Raw("abc").bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*str, BinaryWriter().Long(INT64_MIN).bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*str, BinaryWriter().Long(int64_t{1} << 40).Raw("abc").bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*bytes, BinaryWriter().Long(INT64_MAX).bytes()), Errc::kOutOfRange);
   auto fixed = MustParse(R"({"type":"fixed","name":"F","size":2147483647})");
-  EXPECT_EQ(DecodeError(*fixed, TestWriter().Raw("abc").bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*fixed, BinaryWriter().Raw("abc").bytes()), Errc::kOutOfRange);
 }
 
 TEST(DecoderHostileTest, HugeCountsFailFast) {
   auto longs = MustParse(R"({"type":"array","items":"long"})");
-  EXPECT_EQ(DecodeError(*longs, TestWriter().Long(int64_t{1} << 40).Long(1).bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*longs, BinaryWriter().Long(int64_t{1} << 40).Long(1).bytes()), Errc::kOutOfRange);
   auto map = MustParse(R"({"type":"map","values":"null"})");
-  EXPECT_EQ(DecodeError(*map, TestWriter().Long(int64_t{1} << 40).bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*map, BinaryWriter().Long(int64_t{1} << 40).bytes()), Errc::kOutOfRange);
   // Items that take no bytes: only the output limit stops them.
   auto nulls = MustParse(R"({"type":"array","items":"null"})");
-  EXPECT_EQ(DecodeError(*nulls, TestWriter().Long(int64_t{1} << 40).Long(0).bytes()), Errc::kResourceExhausted);
+  EXPECT_EQ(DecodeError(*nulls, BinaryWriter().Long(int64_t{1} << 40).Long(0).bytes()), Errc::kResourceExhausted);
   DecodeOptions small;
   small.max_output_bytes = 1000;
-  EXPECT_EQ(DecodeError(*nulls, TestWriter().Long(INT64_MAX).Long(0).bytes(), small), Errc::kResourceExhausted);
+  EXPECT_EQ(DecodeError(*nulls, BinaryWriter().Long(INT64_MAX).Long(0).bytes(), small), Errc::kResourceExhausted);
   auto empties = MustParse(R"({"type":"array","items":{"type":"record","name":"E","fields":[]}})");
-  EXPECT_EQ(DecodeError(*empties, TestWriter().Long(-(int64_t{1} << 40)).Long(0).Long(0).bytes(), small),
+  EXPECT_EQ(DecodeError(*empties, BinaryWriter().Long(-(int64_t{1} << 40)).Long(0).Long(0).bytes(), small),
             Errc::kResourceExhausted);
   // A negative count of INT64_MIN has no positive counterpart.
-  EXPECT_EQ(DecodeError(*nulls, TestWriter().Long(INT64_MIN).Long(0).bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*nulls, BinaryWriter().Long(INT64_MIN).Long(0).bytes()), Errc::kOutOfRange);
 }
 
 TEST(DecoderHostileTest, BlockByteSizeMustMatch) {
   auto longs = MustParse(R"({"type":"array","items":"long"})");
   // Block of 2 items declared as 3 bytes, but they take 2.
-  EXPECT_EQ(DecodeError(*longs, TestWriter().Long(-2).Long(3).Long(1).Long(2).Byte(0).Long(0).bytes()),
+  EXPECT_EQ(DecodeError(*longs, BinaryWriter().Long(-2).Long(3).Long(1).Long(2).Byte(0).Long(0).bytes()),
             Errc::kInvalidArgument);
   // Negative and oversized block sizes.
-  EXPECT_EQ(DecodeError(*longs, TestWriter().Long(-1).Long(-1).Long(1).Long(0).bytes()), Errc::kOutOfRange);
-  EXPECT_EQ(DecodeError(*longs, TestWriter().Long(-1).Long(100).Long(1).Long(0).bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*longs, BinaryWriter().Long(-1).Long(-1).Long(1).Long(0).bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*longs, BinaryWriter().Long(-1).Long(100).Long(1).Long(0).bytes()), Errc::kOutOfRange);
   // Count larger than the block can hold.
-  EXPECT_EQ(DecodeError(*longs, TestWriter().Long(-5).Long(2).Long(1).Long(2).Long(0).bytes()), Errc::kOutOfRange);
+  EXPECT_EQ(DecodeError(*longs, BinaryWriter().Long(-5).Long(2).Long(1).Long(2).Long(0).bytes()), Errc::kOutOfRange);
 }
 
 TEST(DecoderHostileTest, BadUnionAndEnumIndexes) {
   auto u = MustParse(R"(["null","string"])");
-  EXPECT_EQ(DecodeError(*u, TestWriter().Long(2).bytes()), Errc::kInvalidArgument);
-  EXPECT_EQ(DecodeError(*u, TestWriter().Long(-1).bytes()), Errc::kInvalidArgument);
-  EXPECT_EQ(DecodeError(*u, TestWriter().Long(INT64_MAX).bytes()), Errc::kInvalidArgument);
+  EXPECT_EQ(DecodeError(*u, BinaryWriter().Long(2).bytes()), Errc::kInvalidArgument);
+  EXPECT_EQ(DecodeError(*u, BinaryWriter().Long(-1).bytes()), Errc::kInvalidArgument);
+  EXPECT_EQ(DecodeError(*u, BinaryWriter().Long(INT64_MAX).bytes()), Errc::kInvalidArgument);
   auto empty_union = MustParse(R"([])");
-  EXPECT_EQ(DecodeError(*empty_union, TestWriter().Long(0).bytes()), Errc::kInvalidArgument);
+  EXPECT_EQ(DecodeError(*empty_union, BinaryWriter().Long(0).bytes()), Errc::kInvalidArgument);
   auto e = MustParse(R"({"type":"enum","name":"E","symbols":["A","B"]})");
-  EXPECT_EQ(DecodeError(*e, TestWriter().Int(2).bytes()), Errc::kInvalidArgument);
-  EXPECT_EQ(DecodeError(*e, TestWriter().Int(-1).bytes()), Errc::kInvalidArgument);
-  EXPECT_EQ(DecodeError(*e, TestWriter().Long(int64_t{1} << 33).bytes()), Errc::kInvalidArgument);
+  EXPECT_EQ(DecodeError(*e, BinaryWriter().Int(2).bytes()), Errc::kInvalidArgument);
+  EXPECT_EQ(DecodeError(*e, BinaryWriter().Int(-1).bytes()), Errc::kInvalidArgument);
+  EXPECT_EQ(DecodeError(*e, BinaryWriter().Long(int64_t{1} << 33).bytes()), Errc::kInvalidArgument);
 }
 
 TEST(DecoderHostileTest, BadVarints) {
@@ -313,8 +313,8 @@ TEST(DecoderHostileTest, BadVarints) {
   EXPECT_EQ(DecodeError(*l, overflow), Errc::kInvalidArgument);
   EXPECT_EQ(DecodeError(*l, {0x80, 0x80}), Errc::kOutOfRange);  // truncated
   auto i = MustParse(R"("int")");
-  EXPECT_EQ(DecodeError(*i, TestWriter().Long(int64_t{1} << 31).bytes()), Errc::kInvalidArgument);
-  EXPECT_EQ(DecodeError(*i, TestWriter().Long(-(int64_t{1} << 31) - 1).bytes()), Errc::kInvalidArgument);
+  EXPECT_EQ(DecodeError(*i, BinaryWriter().Long(int64_t{1} << 31).bytes()), Errc::kInvalidArgument);
+  EXPECT_EQ(DecodeError(*i, BinaryWriter().Long(-(int64_t{1} << 31) - 1).bytes()), Errc::kInvalidArgument);
 }
 
 TEST(DecoderHostileTest, BooleanMustBeZeroOrOne) {
@@ -326,26 +326,26 @@ TEST(DecoderHostileTest, InvalidUtf8IsRejected) {
   auto s = MustParse(R"("string")");
   for (std::string bad : {std::string("\xC0\x80"), std::string("\xED\xA0\x80"), std::string("\xF4\x90\x80\x80"),
                           std::string("\xE2\x82"), std::string("ok\xFF"), std::string("\x80")}) {
-    EXPECT_EQ(DecodeError(*s, TestWriter().String(bad).bytes()), Errc::kInvalidArgument);
+    EXPECT_EQ(DecodeError(*s, BinaryWriter().String(bad).bytes()), Errc::kInvalidArgument);
   }
   auto m = MustParse(R"({"type":"map","values":"int"})");
-  EXPECT_EQ(DecodeError(*m, TestWriter().Long(1).String("\xC3").Int(1).Long(0).bytes()), Errc::kInvalidArgument);
+  EXPECT_EQ(DecodeError(*m, BinaryWriter().Long(1).String("\xC3").Int(1).Long(0).bytes()), Errc::kInvalidArgument);
   // The same bytes are fine as Avro bytes.
   auto b = MustParse(R"("bytes")");
-  EXPECT_TRUE(DecodeBoth(*b, Span(TestWriter().String("\xC0\x80").bytes())).ok());
+  EXPECT_TRUE(DecodeBoth(*b, Span(BinaryWriter().String("\xC0\x80").bytes())).ok());
 }
 
 TEST(DecoderHostileTest, RepeatedMapKeyIsRejected) {
   auto m = MustParse(R"({"type":"map","values":"int"})");
-  EXPECT_EQ(DecodeError(*m, TestWriter().Long(2).String("a").Int(1).String("a").Int(2).Long(0).bytes()),
+  EXPECT_EQ(DecodeError(*m, BinaryWriter().Long(2).String("a").Int(1).String("a").Int(2).Long(0).bytes()),
             Errc::kInvalidArgument);
   // Beyond the inline key set too, and across blocks.
-  TestWriter w;
+  BinaryWriter w;
   w.Long(40);
   for (int i = 0; i < 40; ++i) w.String("k" + std::to_string(i)).Int(i);
   w.Long(1).String("k3").Int(0).Long(0);
   EXPECT_EQ(DecodeError(*m, w.bytes()), Errc::kInvalidArgument);
-  TestWriter ok;
+  BinaryWriter ok;
   ok.Long(40);
   for (int i = 0; i < 40; ++i) ok.String("k" + std::to_string(i)).Int(i);
   ok.Long(0);
@@ -357,7 +357,7 @@ TEST(DecoderHostileTest, RepeatedMapKeyIsRejected) {
 TEST(DecoderHostileTest, DepthIsLimited) {
   auto list = MustParse(R"({"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]})");
   auto chain = [](int records) {
-    TestWriter w;
+    BinaryWriter w;
     for (int i = 1; i < records; ++i) w.Long(1);
     w.Long(0);
     return w.bytes();
@@ -366,7 +366,7 @@ TEST(DecoderHostileTest, DepthIsLimited) {
   EXPECT_EQ(DecodeError(*list, chain(65)), Errc::kResourceExhausted);
   EXPECT_EQ(DecodeError(*list, chain(100000)), Errc::kResourceExhausted);
   auto arrays = MustParse(R"({"type":"record","name":"A","fields":[{"name":"a","type":{"type":"array","items":"A"}}]})");
-  TestWriter deep;
+  BinaryWriter deep;
   for (int i = 0; i < 10000; ++i) deep.Long(1);
   EXPECT_EQ(DecodeError(*arrays, deep.bytes()), Errc::kResourceExhausted);
   DecodeOptions shallow;
@@ -379,7 +379,7 @@ TEST(DecoderHostileTest, ErrorNamesThePath) {
   auto s = MustParse(R"({"type":"record","name":"R","fields":[
       {"name":"items","type":{"type":"array","items":{"type":"record","name":"I","fields":[{"name":"name","type":"string"}]}}}]})");
   std::string text;
-  Status st = DecodeToJson(*s, Span(TestWriter().Long(2).String("ok").Long(-3).bytes()), &text);
+  Status st = DecodeToJson(*s, Span(BinaryWriter().Long(2).String("ok").Long(-3).bytes()), &text);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.error().message.find("$.items[1].name"), std::string::npos) << st.error().message;
 }

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "avro/decoder.h"
-#include "avro/test_writer.h"
+#include "avro/binary_writer.h"
 
 namespace rte::avro {
 namespace {
@@ -127,7 +127,7 @@ TEST(SchemaTest, SchemaReferences) {
       {"name":"total","type":"Money"},{"name":"cur","type":"com.acme.Currency"}]})", refs);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->root().fields[0].type, s->FindNamed("com.acme.Money"));
-  auto v = DecodeToValue(*s, TestWriter().Long(1234).Int(1).bytes());
+  auto v = DecodeToValue(*s, BinaryWriter().Long(1234).Int(1).bytes());
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(boost::json::serialize(*v), R"({"total":{"cents":1234},"cur":"USD"})");
 }
@@ -221,7 +221,7 @@ TEST(SchemaTest, WideSchemasParse) {
 
 TEST(SchemaTest, SharedAcrossThreads) {
   auto s = Parsed(R"({"type":"record","name":"R","fields":[{"name":"s","type":"string"},{"name":"n","type":"long"}]})");
-  const std::vector<uint8_t> payload = TestWriter().String("hello").Long(-42).bytes();
+  const std::vector<uint8_t> payload = BinaryWriter().String("hello").Long(-42).bytes();
   std::vector<std::thread> threads;
   std::atomic<int> good{0};
   for (int t = 0; t < 4; ++t) {

@@ -529,6 +529,8 @@ void LoadKafka(Loader& L, Settings& s, bool require_kafka) {
     L.Fail("KAFKA_START_FROM", L.Quote("KAFKA_START_FROM", start) + " is not one of end, beginning, timestamp:<ms>");
   }
   s.kafka.metadata_refresh_ms = L.Int<int>("KAFKA_METADATA_REFRESH_MS", 5000, 100, 3600000);
+  s.kafka.replay_max_records = L.Int<int64_t>("REPLAY_MAX_RECORDS", 100000, 1, 100000000);
+  s.kafka.replay_timeout_ms = L.Int<int>("REPLAY_TIMEOUT_MS", 10000, 100, 600000);
   // KAFKA_CONFIG: "prop=value;prop=value" passed to librdkafka as is. Values
   // may be secrets (sasl.password=...): messages show property names only.
   if (auto extra = L.Raw("KAFKA_CONFIG")) {
@@ -559,6 +561,7 @@ void LoadKafka(Loader& L, Settings& s, bool require_kafka) {
   if (!s.registry.user_info.empty() && s.registry.user_info.find(':') == std::string::npos) {
     L.Fail("KAFKA_SCHEMA_REGISTRY_USER", L.Name("KAFKA_SCHEMA_REGISTRY_USER") + " must be key:secret");
   }
+  s.registry.not_found_grace_ms = L.Int<int>("REGISTRY_NOT_FOUND_GRACE_MS", 10000, 0, 3600000);
 }
 
 void LoadServer(Loader& L, Settings& s) {
@@ -572,6 +575,7 @@ void LoadServer(Loader& L, Settings& s) {
   s.server.workers = L.Int<int>("WORKERS", cores, 1, 1024);
   s.server.ping_interval_s = L.Int<int>("PING_INTERVAL", 20, 1, 3600);
   s.server.heart_beat_interval_s = L.Int<int>("HEART_BEAT_INTERVAL", 2, 1, 3600);
+  s.server.drain_timeout_s = L.Int<int>("DRAIN_TIMEOUT", 10, 0, 3600);
   s.server.idle_timeout_s = L.Int<int>("IDLE_TIMEOUT", 0, 0, 86400);
   if (s.server.idle_timeout_s != 0 && s.server.idle_timeout_s <= s.server.ping_interval_s &&
       !L.Failed("PING_INTERVAL")) {
@@ -581,6 +585,14 @@ void LoadServer(Loader& L, Settings& s) {
   }
   s.server.max_frame_bytes = L.Int<size_t>("MAX_FRAME_BYTES", 64 * 1024, 128, 16 * 1024 * 1024);
   s.server.send_queue_bytes = L.Int<size_t>("SEND_QUEUE_BYTES", 1024 * 1024, 4096, size_t{1} << 32);
+  if (auto p = L.Raw("SLOW_CLIENT_POLICY")) {
+    const std::string v = Lower(Trim(*p));
+    if (v == "close" || v == "drop") {
+      s.server.slow_client_drop = v == "drop";
+    } else {
+      L.Fail("SLOW_CLIENT_POLICY", L.Quote("SLOW_CLIENT_POLICY", *p) + " is not one of close, drop");
+    }
+  }
   s.server.max_subscriptions = L.Int<size_t>("MAX_SUBSCRIPTIONS", 64, 1, 100000);
   s.server.web_root = L.Str("WEB_ROOT", "");
 
@@ -797,12 +809,35 @@ void LoadLimits(Loader& L, Settings& s) {
 
 }  // namespace
 
+// DLQ_TOPIC: a valid Kafka topic name that no channel reads (a rejected
+// record produced to a topic the gateway reads would come back forever).
+void LoadDeadLetters(Loader& L, Settings& s) {
+  s.dlq_topic = L.Str("DLQ_TOPIC", "");
+  if (s.dlq_topic.empty()) return;
+  const bool valid_chars = std::all_of(s.dlq_topic.begin(), s.dlq_topic.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == '-';
+  });
+  if (!valid_chars || s.dlq_topic.size() > 249 || s.dlq_topic == "." || s.dlq_topic == "..") {
+    L.Fail("DLQ_TOPIC", L.Quote("DLQ_TOPIC", s.dlq_topic) +
+                            " is not a Kafka topic name (1-249 of a-z A-Z 0-9 . _ -)");
+    return;
+  }
+  for (const auto& ch : s.channels) {
+    if (ch.topic == s.dlq_topic) {
+      L.Fail("DLQ_TOPIC", L.Quote("DLQ_TOPIC", s.dlq_topic) + " is the topic of channel \"" + ch.name +
+                              "\": rejected records would be read again");
+    }
+  }
+}
+
 Result<Settings> LoadSettings(const Environment& env, bool require_kafka) {
   Settings s;
   Loader loader(env);
   LoadKafka(loader, s, require_kafka);
   LoadServer(loader, s);
   LoadChannels(loader, s);
+  LoadDeadLetters(loader, s);
   LoadAuth(loader, s);
   LoadLimits(loader, s);
   if (Status st = loader.Finish(); !st) return st.error();
@@ -823,9 +858,13 @@ const std::vector<VariableDoc>& DocumentedVariables() {
       {"KAFKA_SESSION_TIMEOUT", "45000", "session.timeout.ms"},
       {"KAFKA_START_FROM", "end", "where a fresh gateway starts: end, beginning, timestamp:<ms>"},
       {"KAFKA_METADATA_REFRESH_MS", "5000", "how often new partitions are looked for"},
+      {"REPLAY_MAX_RECORDS", "100000", "records one resume (since / since_time) may read from Kafka; more: recovered:false"},
+      {"REPLAY_TIMEOUT_MS", "10000", "longest one resume may take; longer: recovered:false"},
       {"KAFKA_CONFIG", "", "any librdkafka properties: prop=value;prop=value"},
       {"KAFKA_SCHEMA_REGISTRY_URL", "", "Confluent Schema Registry URL"},
       {"KAFKA_SCHEMA_REGISTRY_USER", "", "registry key:secret, sent as HTTP Basic"},
+      {"DLQ_TOPIC", "", "dead-letter topic: rejected records, raw, with the error in headers (empty: off)"},
+      {"REGISTRY_NOT_FOUND_GRACE_MS", "10000", "ms a schema id answered 404 is asked again before its records are skipped"},
       {"PAYMENT_TOPIC", "payments", "topic of channel payment"},
       {"GUEST_TOPIC", "guests", "topic of channel guest"},
       {"RESERVATION_TOPIC", "reservations", "topic of channel reservation"},
@@ -836,7 +875,11 @@ const std::vector<VariableDoc>& DocumentedVariables() {
       {"HEART_BEAT_INTERVAL", "2", "seconds a send may take before the client is considered dead"},
       {"IDLE_TIMEOUT", "3 x PING_INTERVAL", "seconds without any client traffic (pongs count) before closing"},
       {"MAX_FRAME_BYTES", "65536", "largest client message accepted"},
-      {"SEND_QUEUE_BYTES", "1048576", "per-connection send queue cap; a client beyond it is closed (1013)"},
+      {"SEND_QUEUE_BYTES", "1048576", "per-connection send queue cap (bytes); what happens beyond it: SLOW_CLIENT_POLICY"},
+      {"SLOW_CLIENT_POLICY", "close",
+       "close: a client over SEND_QUEUE_BYTES is closed (1013); drop: its oldest queued events are dropped and a "
+       "{\"type\":\"gap\"} message says which offsets, to resume from"},
+      {"DRAIN_TIMEOUT", "10", "on SIGTERM: seconds clients get to receive what is queued before the exit"},
       {"MAX_SUBSCRIPTIONS", "64", "subscriptions per connection"},
       {"WEB_ROOT", "", "serve the test page from this folder instead of the built-in copy"},
       {"LOG_LEVEL", "info", "trace, debug, info, warn, error"},

@@ -59,6 +59,8 @@ struct KafkaSettings {
   StartPosition start = StartPosition::kEnd;
   int64_t start_timestamp_ms = 0;  // with kTimestamp
   int metadata_refresh_ms = 5000;  // how often new partitions are looked for
+  int64_t replay_max_records = 100000;  // REPLAY_MAX_RECORDS: records one resume may read
+  int replay_timeout_ms = 10000;        // REPLAY_TIMEOUT_MS: longest one resume may take
   // Any librdkafka property, passed through last (overrides the above).
   std::vector<std::pair<std::string, std::string>> extra;
 };
@@ -66,6 +68,9 @@ struct KafkaSettings {
 struct RegistrySettings {
   std::string url;        // empty: no registry
   std::string user_info;  // "key:secret" (secret: never logged)
+  // REGISTRY_NOT_FOUND_GRACE_MS: a schema id the registry answers 404 for is
+  // asked again for this long before its records are skipped.
+  int not_found_grace_ms = 10000;
 };
 
 // Who may connect and what they may see (docs/security.md).
@@ -117,9 +122,11 @@ struct ServerSettings {
   int workers = 0;                       // 0: one per core
   int ping_interval_s = 20;              // {"type":"ping"} and ping frames
   int heart_beat_interval_s = 2;         // a send taking longer: client is dead
+  int drain_timeout_s = 10;              // DRAIN_TIMEOUT: on SIGTERM, longest wait for clients to get their queued frames
   int idle_timeout_s = 0;                // 0: 3 x ping interval
   size_t max_frame_bytes = 64 * 1024;    // largest client message accepted
   size_t send_queue_bytes = 1024 * 1024; // per-connection send queue cap
+  bool slow_client_drop = false;         // SLOW_CLIENT_POLICY: false = close (1013), true = drop oldest + gap message
   size_t max_subscriptions = 64;         // per connection
   std::string web_root;                  // empty: the built-in test page
 };
@@ -131,6 +138,7 @@ struct Settings {
   AuthSettings auth;
   LimitSettings limits;
   std::vector<ChannelConfig> channels;
+  std::string dlq_topic;  // DLQ_TOPIC: where rejected records are produced; empty = off
   std::string log_level = "info";
   std::string log_format = "text";
 

@@ -574,6 +574,36 @@ TEST(SettingsTest, MessagesStayOnOneLine) {
   EXPECT_EQ(s.error().message, "LOG_LEVEL=\"a\\nb\\x01\" is not one of trace, debug, info, warn, error");
 }
 
+TEST(SettingsTest, RegistryNotFoundGrace) {
+  auto d = LoadSettings(Serve({}), true);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->registry.not_found_grace_ms, 10000);
+  auto zero = LoadSettings(Serve({{"REGISTRY_NOT_FOUND_GRACE_MS", "0"}}), true);
+  ASSERT_TRUE(zero.ok()) << zero.error().message;
+  EXPECT_EQ(zero->registry.not_found_grace_ms, 0);
+  for (const char* bad : {"-1", "3600001", "10s"}) {
+    auto s = LoadSettings(Serve({{"REGISTRY_NOT_FOUND_GRACE_MS", bad}}), true);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_TRUE(Contains(s.error().message, "REGISTRY_NOT_FOUND_GRACE_MS")) << s.error().message;
+  }
+}
+
+TEST(SettingsTest, DeadLetterTopic) {
+  auto off = LoadSettings(Serve({}), true);
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_EQ(off->dlq_topic, "");
+  auto on = LoadSettings(Serve({{"DLQ_TOPIC", "gateway.dead-letters_1"}}), true);
+  ASSERT_TRUE(on.ok()) << on.error().message;
+  EXPECT_EQ(on->dlq_topic, "gateway.dead-letters_1");
+  auto bad = LoadSettings(Serve({{"DLQ_TOPIC", "dead letters"}}), true);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(Contains(bad.error().message, "DLQ_TOPIC=\"dead letters\" is not a Kafka topic name"))
+      << bad.error().message;
+  auto loop = LoadSettings(Serve({{"DLQ_TOPIC", "payments"}}), true);
+  ASSERT_FALSE(loop.ok());
+  EXPECT_TRUE(Contains(loop.error().message, "is the topic of channel \"payment\"")) << loop.error().message;
+}
+
 TEST(SettingsTest, EveryNewVariableIsDocumented) {
   std::set<std::string> documented;
   for (const auto& v : DocumentedVariables()) {
@@ -587,7 +617,8 @@ TEST(SettingsTest, EveryNewVariableIsDocumented) {
         "JWT_JWKS_MIN_REFRESH", "JWT_ISSUER", "JWT_AUDIENCE", "JWT_LEEWAY", "JWT_USER_CLAIM", "JWT_ORGS_CLAIM",
         "JWT_PROPERTIES_CLAIM", "ALLOWLIST_FILE", "AUTH_TIMEOUT", "ALLOWED_ORIGINS", "TLS_CERT_FILE", "TLS_KEY_FILE",
         "HANDSHAKE_TIMEOUT", "MAX_HEADER_BYTES", "MAX_BODY_BYTES", "MAX_CONNECTIONS_PER_IP",
-        "MAX_CONNECTIONS_PER_USER", "COMMAND_RATE", "COMMAND_BURST", "MAX_ID_LENGTH"}) {
+        "MAX_CONNECTIONS_PER_USER", "COMMAND_RATE", "COMMAND_BURST", "MAX_ID_LENGTH",
+        "REGISTRY_NOT_FOUND_GRACE_MS", "DLQ_TOPIC"}) {
     EXPECT_TRUE(documented.count(name)) << name;
   }
 }

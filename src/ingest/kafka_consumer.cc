@@ -6,6 +6,8 @@
 #include <chrono>
 #include <set>
 
+#include "ingest/kafka_client.h"
+
 namespace rte::ingest {
 namespace {
 
@@ -52,43 +54,34 @@ KafkaConsumer::KafkaConsumer(const config::Settings& settings, const routing::Ch
       sink_(sink),
       stats_(stats),
       decoder_(framed),
-      router_(channels, decoder_, interest_, sink, stats) {}
+      router_(channels, decoder_, interest_, sink, stats),
+      dead_letters_(settings, stats) {}
 
 KafkaConsumer::~KafkaConsumer() { Stop(); }
 
 Status KafkaConsumer::Start() {
   const auto& k = settings_.kafka;
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  auto made = MakeKafkaConf(k,
+                            {{"group.id", k.group_id, "KAFKA_GROUP_ID"},
+                             {"session.timeout.ms", std::to_string(k.session_timeout_ms), "KAFKA_SESSION_TIMEOUT"},
+                             {"enable.auto.commit", "false", ""},
+                             {"enable.auto.offset.store", "false", ""},
+                             {"enable.partition.eof", "false", ""},
+                             {"allow.auto.create.topics", "false", ""},
+                             {"fetch.wait.max.ms", "100", ""},
+                             {"fetch.error.backoff.ms", "100", ""},
+                             {"socket.nagle.disable", "true", ""},
+                             {"queued.max.messages.kbytes", "32768", ""},
+                             {"reconnect.backoff.max.ms", "2000", ""},
+                             {"client.id", "realtime-events", ""}},
+                            "librdkafka");
+  if (!made) return made.error();
+  rd_kafka_conf_t* conf = *made;
   char err[512];
-  std::vector<std::tuple<std::string, std::string, std::string>> props = {
-      // (property, value, the setting it came from)
-      {"bootstrap.servers", k.bootstrap_servers, "KAFKA_BOOTSTRAP_SERVER"},
-      {"group.id", k.group_id, "KAFKA_GROUP_ID"},
-      {"session.timeout.ms", std::to_string(k.session_timeout_ms), "KAFKA_SESSION_TIMEOUT"},
-      {"enable.auto.commit", "false", ""},
-      {"enable.auto.offset.store", "false", ""},
-      {"enable.partition.eof", "false", ""},
-      {"allow.auto.create.topics", "false", ""},
-      {"fetch.wait.max.ms", "100", ""},
-      {"fetch.error.backoff.ms", "100", ""},
-      {"socket.nagle.disable", "true", ""},
-      {"queued.max.messages.kbytes", "32768", ""},
-      {"reconnect.backoff.max.ms", "2000", ""},
-      {"client.id", "realtime-events", ""},
-  };
-  if (!k.security_protocol.empty()) props.emplace_back("security.protocol", k.security_protocol, "KAFKA_SECURITY_PROTOCOL");
-  if (!k.sasl_mechanisms.empty()) props.emplace_back("sasl.mechanisms", k.sasl_mechanisms, "KAFKA_SASL_MECHANISMS");
-  if (!k.sasl_username.empty()) props.emplace_back("sasl.username", k.sasl_username, "KAFKA_SASL_USERNAME");
-  if (!k.sasl_password.empty()) props.emplace_back("sasl.password", k.sasl_password, "KAFKA_SASL_PASSWORD");
-  for (const auto& [name, value] : k.extra) props.emplace_back(name, value, "KAFKA_CONFIG");
-  for (const auto& [name, value, origin] : props) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return MakeError(Errc::kInvalidArgument,
-                       (origin.empty() ? std::string("librdkafka") : origin) + ": " + name + ": " + err);
-    }
+  if (Status s = dead_letters_.Start(); !s) {
+    rd_kafka_conf_destroy(conf);
+    return s.error();
   }
-  rd_kafka_conf_set_log_cb(conf, KafkaLogToSpdlog);
   rd_kafka_conf_set_error_cb(conf, ErrorCallback);
   rd_kafka_conf_set_opaque(conf, &stats_);
   rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
@@ -116,6 +109,7 @@ void KafkaConsumer::Stop() {
   control_cv_.notify_all();
   if (control_thread_.joinable()) control_thread_.join();
   if (thread_.joinable()) thread_.join();
+  dead_letters_.Stop();
   if (queue_) {
     rd_kafka_queue_destroy(queue_);
     queue_ = nullptr;
@@ -296,38 +290,70 @@ void KafkaConsumer::HandleMessage(rd_kafka_message_t* msg) {
   const char* topic = rd_kafka_topic_name(msg->rkt);
   if (!parked_.empty() && parked_.count({topic, msg->partition})) return;  // refetched after the schema arrives
   stats_.records_received.Add();
-  RecordView r;
-  r.topic = topic;
-  r.partition = msg->partition;
-  r.offset = msg->offset;
-  rd_kafka_timestamp_type_t tstype;
-  r.timestamp_ms = rd_kafka_message_timestamp(msg, &tstype);
+  const RecordView r = ViewOfMessage(msg);
   if (r.timestamp_ms > 0) stats_.ingest_freshness.Observe(metrics::WallClockUs() - r.timestamp_ms * 1000);
-  r.has_key = msg->key != nullptr;
-  r.key = {static_cast<const uint8_t*>(msg->key), msg->key_len};
-  r.has_value = msg->payload != nullptr;
-  r.value = {static_cast<const uint8_t*>(msg->payload), msg->len};
-  rd_kafka_headers_t* hdrs = nullptr;
-  if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
-    const char* name;
-    const void* val;
-    size_t size;
-    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-      r.headers.emplace_back(name, std::span<const uint8_t>(static_cast<const uint8_t*>(val), val ? size : 0));
-    }
+  const RecordRouter::Outcome outcome = router_.Route(r);
+  if (outcome == RecordRouter::Outcome::kPending) {
+    Park(topic, msg->partition, msg->offset);
+    return;
   }
-  if (router_.Route(r) == RecordRouter::Outcome::kPending) {
-    // Park the partition at this record until its schema can be had; other
-    // partitions keep flowing.
-    stats_.records_parked.Add();
-    parked_[{topic, msg->partition}] = {msg->offset, router_.pending_schema_id()};
-    rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, topic, msg->partition);
-    rd_kafka_pause_partitions(rk_, l);
-    rd_kafka_topic_partition_list_destroy(l);
-    spdlog::info("kafka: {}[{}] waits at offset {} for schema {}", topic, msg->partition,
-                 msg->offset, router_.pending_schema_id());
+  if (outcome == RecordRouter::Outcome::kKeyError || outcome == RecordRouter::Outcome::kValueError) {
+    dead_letters_.Send(r, router_.last_error());
   }
+  if (!waiting_.empty()) Unpark(topic, msg->partition);
+}
+
+void KafkaConsumer::Park(const char* topic, int32_t partition, int64_t offset) {
+  // Other partitions keep flowing; this one is paused at the record.
+  const DecodeResult& pending = router_.pending();
+  stats_.records_parked.Add();
+  parked_[{topic, partition}] = {offset, pending.schema_id};
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, topic, partition);
+  rd_kafka_pause_partitions(rk_, l);
+  rd_kafka_topic_partition_list_destroy(l);
+  ParkedPartition& w = waiting_[{topic, partition}];
+  const bool changed = w.topic.empty() || w.offset != offset || w.wait != pending.wait;
+  if (w.topic.empty() || w.offset != offset) w.since = Clock::now();
+  w.topic = topic;
+  w.partition = partition;
+  w.offset = offset;
+  w.schema_id = pending.schema_id;
+  w.wait = pending.wait;
+  w.error = pending.error.message;
+  if (changed) {
+    // Logged when it starts waiting or the reason changes, not at every retry.
+    spdlog::log(pending.wait == DecodeWait::kFetching ? spdlog::level::debug : spdlog::level::warn,
+                "kafka: {}[{}] waits at offset {} for schema {}: {}{}{}", topic, partition, offset,
+                pending.schema_id, DecodeWaitName(pending.wait), pending.error.message.empty() ? "" : ": ",
+                pending.error.message);
+    PublishParked();
+  }
+}
+
+void KafkaConsumer::Unpark(const char* topic, int32_t partition) {
+  auto it = waiting_.find({topic, partition});
+  if (it == waiting_.end()) return;
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - it->second.since);
+  spdlog::log(it->second.wait == DecodeWait::kFetching ? spdlog::level::debug : spdlog::level::info,
+              "kafka: {}[{}] moves on from offset {} after {} ms", topic, partition, it->second.offset,
+              waited.count());
+  waiting_.erase(it);
+  PublishParked();
+}
+
+void KafkaConsumer::PublishParked() {
+  std::vector<ParkedPartition> snapshot;
+  snapshot.reserve(waiting_.size());
+  for (const auto& [tp, w] : waiting_) snapshot.push_back(w);
+  stats_.parked_partitions.Set(static_cast<int64_t>(snapshot.size()));
+  std::lock_guard lock(parked_mu_);
+  parked_snapshot_.swap(snapshot);
+}
+
+std::vector<ParkedPartition> KafkaConsumer::ParkedPartitions() const {
+  std::lock_guard lock(parked_mu_);
+  return parked_snapshot_;
 }
 
 void KafkaConsumer::RetryParked() {
@@ -393,6 +419,7 @@ void KafkaConsumer::Run() {
       rd_kafka_message_destroy(batch[i]);
     }
     if (n > 0) sink_.Flush();
+    dead_letters_.Poll();
   }
 }
 

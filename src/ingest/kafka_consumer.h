@@ -9,9 +9,15 @@
 // block for up to seconds) runs on a control thread of its own, which hands
 // new partitions with resolved start offsets to the ingest thread; the
 // ingest thread only assigns them, so delivery never waits on a query.
+// A record whose schema is not available parks its partition (paused at
+// that offset; others keep flowing) until the schema is settled (SchemaReady)
+// or, as a fallback, for at most a second; then the partition is sought back
+// to the record and resumed. Parked partitions are published for /readyz and
+// the metrics (ParkedPartitions).
 // Thread: Start/Stop from the main thread; Run and the methods it calls on
 // the ingest thread; ControlLoop/ResolveNewPartitions on the control thread;
-// they share only the members marked "guarded by control_mu_".
+// they share only the members marked "guarded by control_mu_";
+// ParkedPartitions from any thread (guarded by parked_mu_).
 #pragma once
 
 #include <sys/types.h>
@@ -29,6 +35,7 @@
 
 #include "base/result.h"
 #include "config/settings.h"
+#include "ingest/dead_letter_queue.h"
 #include "ingest/payload_decoder.h"
 #include "ingest/record_router.h"
 #include "metrics/stats.h"
@@ -44,6 +51,17 @@ namespace rte::ingest {
 
 // librdkafka log callback writing to spdlog (for every rd_kafka_t we create).
 void KafkaLogToSpdlog(const rd_kafka_s* rk, int level, const char* facility, const char* message);
+
+// A partition waiting for a schema, as /readyz shows it.
+struct ParkedPartition {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;       // the record it waits at
+  int32_t schema_id = -1;
+  DecodeWait wait = DecodeWait::kFetching;
+  std::string error;        // the registry's last error, if any
+  std::chrono::steady_clock::time_point since;
+};
 
 class KafkaConsumer {
  public:
@@ -64,6 +82,9 @@ class KafkaConsumer {
   // Thread: any.
   void SchemaReady(int32_t schema_id);
 
+  // The partitions waiting for a schema now. Thread: any.
+  std::vector<ParkedPartition> ParkedPartitions() const;
+
  private:
   void Run();
   struct Assignment {
@@ -79,6 +100,11 @@ class KafkaConsumer {
   void ApplyAssignments();
   void ApplyInterestUpdates();
   void HandleMessage(rd_kafka_message_s* msg);
+  // Pauses the record's partition at it until its schema is settled.
+  void Park(const char* topic, int32_t partition, int64_t offset);
+  // A record of a waiting partition went through: it waits no more.
+  void Unpark(const char* topic, int32_t partition);
+  void PublishParked();
   void RetryParked();
   // Fills `batch` with what is ready (waiting up to 50 ms for the first
   // record). Returns the count, or -1 on error.
@@ -92,6 +118,7 @@ class KafkaConsumer {
   PayloadDecoder decoder_;
   routing::InterestTable interest_;  // ingest thread only
   RecordRouter router_;
+  DeadLetterQueue dead_letters_;
   std::vector<routing::InterestUpdate> updates_scratch_;
 
   rd_kafka_s* rk_ = nullptr;
@@ -121,7 +148,12 @@ class KafkaConsumer {
     int32_t schema_id;
   };
   std::map<std::pair<std::string, int32_t>, Parked> parked_;
+  // Partitions waiting at a record, paused or being retried (they stay here
+  // until a record of theirs goes through). Ingest thread only.
+  std::map<std::pair<std::string, int32_t>, ParkedPartition> waiting_;
   std::atomic<bool> schema_ready_{false};
+  mutable std::mutex parked_mu_;
+  std::vector<ParkedPartition> parked_snapshot_;  // guarded by parked_mu_
 };
 
 }  // namespace rte::ingest

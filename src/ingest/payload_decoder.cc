@@ -44,6 +44,16 @@ bool LooksLikeText(std::string_view s) {
 
 }  // namespace
 
+const char* DecodeWaitName(DecodeWait w) {
+  switch (w) {
+    case DecodeWait::kFetching: return "fetching";
+    case DecodeWait::kRegistryUnavailable: return "registry_unavailable";
+    case DecodeWait::kRegistryAuth: return "registry_auth";
+    case DecodeWait::kSchemaNotFoundYet: return "schema_not_found_yet";
+  }
+  return "fetching";
+}
+
 DecodeResult PayloadDecoder::Decode(config::PayloadFormat format, std::span<const uint8_t> bytes, bool present) {
   using config::PayloadFormat;
   if (!present) return DecodeResult::Ok(nullptr);

@@ -16,21 +16,55 @@
 
 namespace rte::ingest {
 
+// Why a payload could not be decoded (kError): the label values of
+// rte_rejected_records_total{reason} (with "no_tenant") say the same.
+enum class DecodeFailure : uint8_t {
+  kUndecodable,        // bad framing, bad Avro bytes, invalid JSON, bad UTF-8
+  kSchemaNotFound,     // the registry does not know the id (past the grace period)
+  kSchemaUnsupported,  // the schema cannot be used (Protobuf, invalid Avro schema, ...)
+};
+
+// Why a payload has to wait for its schema (kPending).
+enum class DecodeWait : uint8_t {
+  kFetching,             // first sighting of the id: being fetched
+  kRegistryUnavailable,  // registry down, slow, 5xx, 429
+  kRegistryAuth,         // registry refuses our credentials (401/403)
+  kSchemaNotFoundYet,    // 404 within the not-found grace period
+};
+const char* DecodeWaitName(DecodeWait w);  // "fetching", "registry_unavailable", ...
+
 struct DecodeResult {
   enum class State { kOk, kPending, kError };
   State state = State::kOk;
   boost::json::value value;  // kOk
   int32_t schema_id = -1;    // kPending: the schema being fetched
-  Error error;               // kError
+  Error error;               // kError; kPending: the registry's last error, if any
   // kOk, when the payload itself is the JSON text of `value` (a JSON
   // payload, validated): it is rendered as is instead of re-serialized.
   // Points into the payload bytes given to Decode.
   std::string_view json_text;
-  static DecodeResult Ok(boost::json::value v) { return {State::kOk, std::move(v), -1, {}, {}}; }
-  static DecodeResult Fail(std::string message) {
-    return {State::kError, {}, -1, MakeError(Errc::kInvalidArgument, std::move(message)), {}};
+  DecodeFailure failure = DecodeFailure::kUndecodable;  // kError
+  DecodeWait wait = DecodeWait::kFetching;              // kPending
+  static DecodeResult Ok(boost::json::value v) {
+    DecodeResult r;
+    r.value = std::move(v);
+    return r;
   }
-  static DecodeResult Pending(int32_t id) { return {State::kPending, {}, id, {}, {}}; }
+  static DecodeResult Fail(std::string message, DecodeFailure failure = DecodeFailure::kUndecodable) {
+    DecodeResult r;
+    r.state = State::kError;
+    r.error = MakeError(Errc::kInvalidArgument, std::move(message));
+    r.failure = failure;
+    return r;
+  }
+  static DecodeResult Pending(int32_t id, DecodeWait wait = DecodeWait::kFetching, Error why = {}) {
+    DecodeResult r;
+    r.state = State::kPending;
+    r.schema_id = id;
+    r.wait = wait;
+    r.error = std::move(why);
+    return r;
+  }
 };
 
 // Seam for registry-backed formats. Decode receives the whole payload,

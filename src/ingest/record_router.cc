@@ -75,11 +75,29 @@ std::optional<std::string> RecordRouter::ReadField(const FieldPath& field, const
   return std::nullopt;
 }
 
-void RecordRouter::LogRejected(const char* what, const RecordView& r, const std::string& why, uint64_t count) {
+metrics::RejectReason RecordRouter::ReasonFor(const DecodeResult& failed, metrics::RejectReason otherwise) {
+  switch (failed.failure) {
+    case DecodeFailure::kSchemaNotFound: return metrics::RejectReason::kSchemaNotFound;
+    case DecodeFailure::kSchemaUnsupported: return metrics::RejectReason::kSchemaUnsupported;
+    case DecodeFailure::kUndecodable: break;
+  }
+  return otherwise;
+}
+
+RecordRouter::Outcome RecordRouter::Reject(metrics::RejectReason reason, const char* what, const RecordView& r,
+                                           const std::string& why) {
+  // `what` is the part at fault: "key" or "tenant" count as key errors.
+  const bool key = std::string_view(what) != "value";
+  (key ? stats_.key_errors : stats_.value_errors).Add();
+  stats_.Rejected(reason);
+  last_error_ = std::string(what) + ": " + why;
+  const uint64_t count = ++rejected_total_;
   // Log the first few, then every power of two: visible, never a log flood.
   if (count <= 10 || (count & (count - 1)) == 0) {
-    spdlog::warn("record {}/{}@{} rejected: {}: {} ({} so far)", r.topic, r.partition, r.offset, what, why, count);
+    spdlog::warn("record {}/{}@{} rejected: {}: {} ({} rejected so far)", r.topic, r.partition, r.offset, what,
+                 why, count);
   }
+  return key ? Outcome::kKeyError : Outcome::kValueError;
 }
 
 RecordRouter::Outcome RecordRouter::RouteChannel(routing::ChannelId id, const RecordView& record) {
@@ -87,13 +105,11 @@ RecordRouter::Outcome RecordRouter::RouteChannel(routing::ChannelId id, const Re
   // 1. Key first: it usually carries the tenant.
   DecodeResult key = decoder_.Decode(ch.key_format, record.key, record.has_key);
   if (key.state == DecodeResult::State::kPending) {
-    pending_schema_id_ = key.schema_id;
+    pending_ = std::move(key);
     return Outcome::kPending;
   }
   if (key.state == DecodeResult::State::kError) {
-    stats_.key_errors.Add();
-    LogRejected("key", record, key.error.message, stats_.key_errors.Get());
-    return Outcome::kKeyError;
+    return Reject(ReasonFor(key, metrics::RejectReason::kBadKey), "key", record, key.error.message);
   }
   // 2. Tenant. A tenant in the value needs the value decoded first.
   DecodeResult value;
@@ -107,20 +123,16 @@ RecordRouter::Outcome RecordRouter::RouteChannel(routing::ChannelId id, const Re
   // Why the value could not be used: pending schema or a bad value.
   auto value_failure = [&]() {
     if (value.state == DecodeResult::State::kPending) {
-      pending_schema_id_ = value.schema_id;
+      pending_ = std::move(value);
       return Outcome::kPending;
     }
-    stats_.value_errors.Add();
-    LogRejected("value", record, value.error.message, stats_.value_errors.Get());
-    return Outcome::kValueError;
+    return Reject(ReasonFor(value, metrics::RejectReason::kBadValue), "value", record, value.error.message);
   };
   if (ch.tenant_field.source == FieldPath::Source::kValue && !decode_value()) return value_failure();
   std::optional<std::string> tenant =
       ReadField(ch.tenant_field, record, key.value, value_decoded ? &value.value : nullptr);
   if (!tenant) {
-    stats_.key_errors.Add();
-    LogRejected("tenant", record, "no tenant at " + ch.tenant_field.text, stats_.key_errors.Get());
-    return Outcome::kKeyError;
+    return Reject(metrics::RejectReason::kNoTenant, "tenant", record, "no tenant at " + ch.tenant_field.text);
   }
   // 3. Skip early: nobody anywhere subscribed to this tenant.
   const uint64_t workers = interest_.Workers(id, *tenant);

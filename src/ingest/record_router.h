@@ -48,22 +48,32 @@ class RecordRouter {
 
   // Routes one record to every channel of its topic. kPending: a schema is not
   // available yet; nothing was delivered for this record and the caller should
-  // retry it later (pending_schema_id() says which).
+  // retry it later (pending() says which schema and why). kKeyError /
+  // kValueError: the record was counted, logged (throttled) and skipped;
+  // last_error() says why.
   Outcome Route(const RecordView& record);
-  int32_t pending_schema_id() const { return pending_schema_id_; }
+  // After kPending: the schema waited for (schema_id), why (wait), and the
+  // registry's last error (error).
+  const DecodeResult& pending() const { return pending_; }
+  int32_t pending_schema_id() const { return pending_.schema_id; }
+  // After kKeyError / kValueError: "key: <why>", "value: <why>" or "tenant: <why>".
+  const std::string& last_error() const { return last_error_; }
 
  private:
   Outcome RouteChannel(routing::ChannelId channel, const RecordView& record);
   std::optional<std::string> ReadField(const config::FieldPath& field, const RecordView& record,
                                        const boost::json::value& key, const boost::json::value* value);
-  void LogRejected(const char* what, const RecordView& r, const std::string& why, uint64_t count);
+  Outcome Reject(metrics::RejectReason reason, const char* what, const RecordView& r, const std::string& why);
+  static metrics::RejectReason ReasonFor(const DecodeResult& failed, metrics::RejectReason otherwise);
 
   const routing::ChannelTable& channels_;
   PayloadDecoder& decoder_;
   const routing::InterestTable& interest_;
   routing::EventSink& sink_;
   metrics::IngestStats& stats_;
-  int32_t pending_schema_id_ = -1;
+  DecodeResult pending_;
+  std::string last_error_;
+  uint64_t rejected_total_ = 0;
   std::string json_scratch_;  // reused per record
 };
 

@@ -9,7 +9,7 @@
 #include <chrono>
 #include <thread>
 
-#include "avro/test_writer.h"
+#include "avro/binary_writer.h"
 #include "ingest/record_router.h"
 #include "ingest/registry_decoder.h"
 #include "registry/confluent_framing.h"
@@ -39,7 +39,7 @@ class NullSink : public routing::EventSink {
   size_t bytes = 0;
 };
 
-std::string AsString(const avro::TestWriter& w) {
+std::string AsString(const avro::BinaryWriter& w) {
   return std::string(reinterpret_cast<const char*>(w.bytes().data()), w.bytes().size());
 }
 
@@ -75,7 +75,7 @@ void BM_RouteAvroRecord(benchmark::State& state) {
   for (int t = 0; t < subscribed; ++t) interest.Apply({{0, std::to_string(t)}, 0, true, 0});
   std::vector<std::pair<std::string, std::string>> records;
   for (int t = 0; t < 100; ++t) {
-    avro::TestWriter k, v;
+    avro::BinaryWriter k, v;
     k.Long(t);
     v.String("P-" + std::to_string(1000 + t)).Long(1).String("R-" + std::to_string(t) + "-123456").Long(t)
         .String(std::to_string(t * 100 + 1)).Bytes({0x01, 0x86, 0xA0}).String("EUR").Int(t % 4)

@@ -41,22 +41,41 @@ DecodeResult RegistryDecoder::Decode(std::span<const uint8_t> bytes) {
   // Hot path: a schema parsed before needs no lookup (ids are immutable).
   if (auto cached = parsed_.find(id); cached != parsed_.end()) return DecodeWith(cached->second, id, frame->payload);
   registry::LookupResult found = client_.Lookup(id);
-  if (found.pending()) return DecodeResult::Pending(id);
-  if (found.failed()) {
-    if (found.error().code == Errc::kNotFound || found.error().code == Errc::kInvalidArgument) {
-      // The registry answered: this id is not usable. Skip the record.
-      LogOnce(id, found.error().message);
-      return DecodeResult::Fail("schema id " + std::to_string(id) + ": " + found.error().message);
-    }
-    // Registry unreachable, slow or refusing us: park until it answers.
-    LogOnce(id, found.error().message + " (records wait for it)");
-    return DecodeResult::Pending(id);
-  }
+  if (found.pending()) return DecodeResult::Pending(id, DecodeWait::kFetching);
+  if (found.failed()) return Unresolved(id, found);
   return DecodeWith(ParseSchema(*found.schema()), id, frame->payload);
 }
 
+DecodeResult RegistryDecoder::Unresolved(int32_t id, const registry::LookupResult& found) {
+  using registry::RegistryErrorKind;
+  const std::string& why = found.error().message;
+  if (found.permanent()) {
+    LogOnce(id, why + " (its records are skipped)");
+    return DecodeResult::Fail("schema id " + std::to_string(id) + ": " + why,
+                              found.kind() == RegistryErrorKind::kNotFound ? DecodeFailure::kSchemaNotFound
+                                                                           : DecodeFailure::kSchemaUnsupported);
+  }
+  switch (found.kind()) {
+    case RegistryErrorKind::kAuth:
+      if (auth_log_.Allow()) {
+        spdlog::error("schema registry refuses the gateway's credentials: {}; records needing schema {} wait "
+                      "(not ready) ({} more like this not logged)",
+                      why, id, auth_log_.suppressed());
+      }
+      return DecodeResult::Pending(id, DecodeWait::kRegistryAuth, found.error());
+    case RegistryErrorKind::kNotFound:
+      return DecodeResult::Pending(id, DecodeWait::kSchemaNotFoundYet, found.error());
+    case RegistryErrorKind::kTransient:
+    case RegistryErrorKind::kUnsupported:  // always permanent; kept waiting if not
+      break;
+  }
+  return DecodeResult::Pending(id, DecodeWait::kRegistryUnavailable, found.error());
+}
+
 DecodeResult RegistryDecoder::DecodeWith(const Parsed& schema, int32_t id, std::span<const uint8_t> payload) {
-  if (!schema.error.empty()) return DecodeResult::Fail("schema id " + std::to_string(id) + ": " + schema.error);
+  if (!schema.error.empty()) {
+    return DecodeResult::Fail("schema id " + std::to_string(id) + ": " + schema.error, DecodeFailure::kSchemaUnsupported);
+  }
   switch (schema.type) {
     case registry::SchemaType::kAvro: {
       auto value = avro::DecodeToValue(*schema.avro, payload);
@@ -75,7 +94,7 @@ DecodeResult RegistryDecoder::DecodeWith(const Parsed& schema, int32_t id, std::
     case registry::SchemaType::kProtobuf:
       break;
   }
-  return DecodeResult::Fail("unsupported schema type");
+  return DecodeResult::Fail("unsupported schema type", DecodeFailure::kSchemaUnsupported);
 }
 
 }  // namespace rte::ingest

@@ -3,10 +3,13 @@
 // without blocking, parses each Avro schema once (cached by id: ids are
 // immutable) and decodes with the bounds-checked Avro decoder. JSON Schema
 // payloads are validated JSON; Protobuf is recognised but not decoded (an
-// error naming it). An id the registry does not know is an error for that
-// record (counted, logged once per id); an id that cannot be resolved right
-// now (registry down or slow) is Pending, so the caller parks the partition
-// and retries when the schema arrives.
+// error naming it). The registry client's classification decides what a
+// record of an unresolved id gets: permanent failures (not found past the
+// grace period, unsupported schema) are errors for the record (the caller
+// counts and skips it; logged once per id); anything else (first fetch,
+// registry down or slow, refusing our credentials, a 404 within the grace
+// period) is Pending with the reason, so the caller parks the partition and
+// retries when the id is settled.
 // Thread: owned by the ingest thread (the client it uses is thread-safe).
 #pragma once
 
@@ -15,6 +18,7 @@
 #include <unordered_map>
 
 #include "avro/schema.h"
+#include "base/log_throttle.h"
 #include "ingest/payload_decoder.h"
 #include "registry/schema_registry_client.h"
 
@@ -33,11 +37,14 @@ class RegistryDecoder final : public FramedDecoder {
   };
   const Parsed& ParseSchema(const registry::RegisteredSchema& schema);
   DecodeResult DecodeWith(const Parsed& schema, int32_t id, std::span<const uint8_t> payload);
+  // A record whose id the client could not resolve: skipped or waiting.
+  DecodeResult Unresolved(int32_t id, const registry::LookupResult& found);
   void LogOnce(int32_t id, const std::string& message);
 
   registry::SchemaRegistryClient& client_;
   std::unordered_map<int32_t, Parsed> parsed_;
   std::set<int32_t> logged_;
+  LogThrottle auth_log_{std::chrono::seconds(10)};
 };
 
 }  // namespace rte::ingest

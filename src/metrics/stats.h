@@ -30,6 +30,12 @@ enum class Rejection { kOrigin, kIpLimit, kUserLimit, kUnauthorized, kCount };
 inline constexpr std::array<std::string_view, 4> kRejectionNames = {"origin", "ip_limit", "user_limit",
                                                                      "unauthorized"};
 
+// Why a record was rejected (not delivered): the label values of
+// rte_rejected_records_total{reason}. key_errors + value_errors = their sum.
+enum class RejectReason { kBadKey, kBadValue, kNoTenant, kSchemaNotFound, kSchemaUnsupported, kCount };
+inline constexpr std::array<std::string_view, 5> kRejectReasonNames = {"bad_key", "bad_value", "no_tenant",
+                                                                        "schema_not_found", "schema_unsupported"};
+
 // Written by the ingest thread.
 struct IngestStats {
   Counter records_received;   // every record polled from Kafka
@@ -45,7 +51,14 @@ struct IngestStats {
   Gauge assigned_partitions;
   Gauge interest_keys;        // (channel, tenant) pairs with a subscriber somewhere
   Gauge ready;                // 1 when the consumer has its partitions assigned
+  Gauge parked_partitions;    // partitions paused waiting for a schema
   LatencyHistogram ingest_freshness;  // Kafka record timestamp -> polled here (broker and fetch delay)
+  Counter dead_letters_produced;  // rejected records delivered to DLQ_TOPIC
+  Counter dead_letters_dropped;   // not queued: the producer's bounded queue was full
+  Counter dead_letters_failed;    // queued, but the broker did not take them
+  std::array<Counter, static_cast<size_t>(RejectReason::kCount)> rejected;
+
+  void Rejected(RejectReason r) { rejected[static_cast<size_t>(r)].Add(); }
 };
 
 // Written by one worker thread.
@@ -59,10 +72,13 @@ struct WorkerStats {
   Counter deliveries;           // event frames queued on sessions
   Counter bytes_queued;
   Counter writes;               // gather writes issued
+  Counter write_holds;          // fan-out passes that waited so writes carry more frames (WriteCoalescer)
   Counter commands;             // client commands handled
   Counter bad_commands;         // answered with an error message
   Counter bad_frames;           // protocol errors, oversized or binary frames (connection closed)
   Counter slow_consumer_closes; // closed for exceeding the send queue bound
+  Counter slow_consumer_drops;  // events dropped from a slow client's queue (SLOW_CLIENT_POLICY=drop)
+  Counter gaps_sent;            // {"type":"gap"} messages sent after such drops
   Counter idle_closes;          // closed for no traffic within the idle timeout
   Counter write_timeouts;       // closed because a write took longer than HEART_BEAT_INTERVAL
   Counter http_requests;

@@ -37,14 +37,13 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 constexpr const char* kContentType = "application/vnd.schemaregistry.v1+json";
-constexpr size_t kMaxCountedPaths = 10'000;
 
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
 Response MakeResponse(unsigned status, std::string body) {
   Response res{static_cast<http::status>(status), 11};
-  res.set(http::field::server, "rte-test-registry");
+  res.set(http::field::server, "rte-registry");
   res.set(http::field::content_type, kContentType);
   res.body() = std::move(body);
   return res;
@@ -153,26 +152,6 @@ Response SubjectNotFound(std::string_view s) {
 
 }  // namespace
 
-const char* FaultModeName(FaultMode mode) {
-  switch (mode) {
-    case FaultMode::kNone: return "none";
-    case FaultMode::kUnauthorized: return "401";
-    case FaultMode::kNotFound: return "404";
-    case FaultMode::kServerError: return "500";
-    case FaultMode::kSlow: return "slow";
-  }
-  return "none";
-}
-
-std::optional<FaultMode> ParseFaultMode(std::string_view name) {
-  if (name == "none") return FaultMode::kNone;
-  if (name == "401") return FaultMode::kUnauthorized;
-  if (name == "404") return FaultMode::kNotFound;
-  if (name == "500") return FaultMode::kServerError;
-  if (name == "slow") return FaultMode::kSlow;
-  return std::nullopt;
-}
-
 struct RegistryServer::Impl {
   // A live connection, registered so Stop() can close it.
   struct Conn {
@@ -268,20 +247,14 @@ struct RegistryServer::Impl {
       if (rec || stopping) co_return;
       Request req = parser.release();
 
-      bool admin = false;
-      Response res = Handle(req, admin);
-      if (!admin) {
-        std::chrono::milliseconds delay;
-        {
-          std::lock_guard lock(owner.mu_);
-          delay = owner.fault_delay_;
-        }
-        if (delay.count() > 0) {
-          conn.delay.expires_after(delay);
-          co_await conn.delay.async_wait(kTuple);
-          if (stopping) co_return;
-        }
+      Handled handled = Handle(req);
+      if (handled.delay.count() > 0) {
+        conn.delay.expires_after(handled.delay);
+        co_await conn.delay.async_wait(kTuple);
+        if (stopping) co_return;
       }
+      if (handled.drop) co_return;  // Session closes the connection unanswered
+      Response& res = handled.response;
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
       conn.Tcp().expires_after(owner.options_.idle_timeout);
@@ -290,59 +263,50 @@ struct RegistryServer::Impl {
     }
   }
 
-  Response Handle(const Request& req, bool& admin) {
-    auto parsed = boost::urls::parse_origin_form(req.target());
-    if (!parsed) return ErrorResponse(400, 400, "bad request target");
-    std::vector<std::string> seg;
-    for (auto s : parsed->segments()) seg.push_back(std::string(s));
-    const http::verb method = req.method();
+  // The answer to one request, and what the hook asked for around it.
+  struct Handled {
+    Response response;
+    std::chrono::milliseconds delay{0};
+    bool drop = false;
+  };
 
-    if (!seg.empty() && seg[0] == "_admin") {
-      admin = true;
-      return HandleAdmin(req, seg);
+  static Response HookResponse(const HookReply& r) {
+    Response res = MakeResponse(r.status, r.body);
+    if (!r.www_authenticate.empty()) res.set(http::field::www_authenticate, r.www_authenticate);
+    return res;
+  }
+
+  Handled Handle(const Request& req) {
+    auto parsed = boost::urls::parse_origin_form(req.target());
+    if (!parsed) return {ErrorResponse(400, 400, "bad request target")};
+    HookDecision decision;
+    if (owner.options_.hook) {
+      const std::string path = parsed->path();
+      decision = owner.options_.hook->OnRequest(
+          owner, HookRequest{req.method_string(), path, req.body()});
+      if (decision.own_route && decision.reply) return {HookResponse(*decision.reply)};
     }
     ++owner.requests_;
-    {
-      std::lock_guard lock(owner.mu_);
-      // Bounded: a client sending endless distinct paths cannot grow it forever.
-      std::string path = parsed->path();
-      if (auto it = owner.per_path_.find(path); it != owner.per_path_.end()) {
-        ++it->second;
-      } else if (owner.per_path_.size() < kMaxCountedPaths) {
-        owner.per_path_.emplace(std::move(path), 1);
-      }
-    }
+    Handled out{Response{}, decision.delay, decision.drop};
     if (!expected_auth.empty()) {
       const auto got = req[http::field::authorization];
       const bool match = got.size() == expected_auth.size() &&
                          CRYPTO_memcmp(got.data(), expected_auth.data(), got.size()) == 0;
       if (!match) {
-        Response r = ErrorResponse(401, 401, "Unauthorized");
-        r.set(http::field::www_authenticate, "Basic realm=\"schema-registry\"");
-        return r;
+        out.response = ErrorResponse(401, 401, "Unauthorized");
+        out.response.set(http::field::www_authenticate, "Basic realm=\"schema-registry\"");
+        return out;
       }
       ++owner.authorized_;
     }
-    FaultMode fault;
-    {
-      std::lock_guard lock(owner.mu_);
-      fault = owner.fault_;
+    if (decision.reply) {
+      out.response = HookResponse(*decision.reply);
+      return out;
     }
-    switch (fault) {
-      case FaultMode::kUnauthorized: {
-        Response r = ErrorResponse(401, 401, "Unauthorized (injected fault)");
-        r.set(http::field::www_authenticate, "Basic realm=\"schema-registry\"");
-        return r;
-      }
-      case FaultMode::kNotFound:
-        return ErrorResponse(404, 40403, "Schema not found (injected fault)");
-      case FaultMode::kServerError:
-        return ErrorResponse(500, 50001, "Error in the backend data store (injected fault)");
-      case FaultMode::kNone:
-      case FaultMode::kSlow:
-        break;
-    }
-    return Route(method, seg, req.body());
+    std::vector<std::string> seg;
+    for (auto s : parsed->segments()) seg.push_back(std::string(s));
+    out.response = Route(req.method(), seg, req.body());
+    return out;
   }
 
   Response Route(http::verb method, const std::vector<std::string>& seg,
@@ -414,39 +378,6 @@ struct RegistryServer::Impl {
       if (!v) return ErrorResponse(404, 40402, "Version not found.");
       if (n == 5) return MakeResponse(200, v->schema->text);
       return JsonResponse(VersionJson(*v));
-    }
-    return ErrorResponse(404, 404, "HTTP 404 Not Found");
-  }
-
-  Response HandleAdmin(const Request& req, const std::vector<std::string>& seg) {
-    if (seg.size() == 2 && seg[1] == "faults" && req.method() == http::verb::post) {
-      boost::system::error_code ec;
-      json::value v = json::parse(req.body(), ec);
-      const json::object* o = ec ? nullptr : v.if_object();
-      const json::value* mode = o ? o->if_contains("mode") : nullptr;
-      const json::value* delay = o ? o->if_contains("delay_ms") : nullptr;
-      std::optional<FaultMode> parsed =
-          mode && mode->is_string() ? ParseFaultMode(mode->get_string()) : std::nullopt;
-      if (!parsed) {
-        return ErrorResponse(400, 400,
-                             "expected {\"mode\":\"none\"|\"401\"|\"404\"|\"500\"|\"slow\","
-                             "\"delay_ms\":N}");
-      }
-      int64_t delay_ms = 0;
-      if (delay && !delay->is_null()) {
-        if (!delay->is_int64() || delay->get_int64() < 0 || delay->get_int64() > 600'000) {
-          return ErrorResponse(400, 400, "delay_ms must be an integer in [0, 600000]");
-        }
-        delay_ms = delay->get_int64();
-      }
-      owner.SetFault(*parsed, std::chrono::milliseconds(delay_ms));
-      return JsonResponse(json::object{{"mode", FaultModeName(*parsed)}, {"delay_ms", delay_ms}});
-    }
-    if (seg.size() == 2 && seg[1] == "stats" && req.method() == http::verb::get) {
-      return JsonResponse(json::object{{"requests", owner.requests_.load()},
-                                       {"connections", owner.connections_.load()},
-                                       {"authorized", owner.authorized_.load()},
-                                       {"schemas", owner.store_.schema_count()}});
     }
     return ErrorResponse(404, 404, "HTTP 404 Not Found");
   }
@@ -540,18 +471,6 @@ Result<int32_t> RegistryServer::Register(std::string_view subject, std::string s
                                          SchemaType type,
                                          std::vector<SchemaReference> references) {
   return store_.Register(subject, std::move(schema_text), type, std::move(references));
-}
-
-void RegistryServer::SetFault(FaultMode mode, std::chrono::milliseconds delay) {
-  std::lock_guard lock(mu_);
-  fault_ = mode;
-  fault_delay_ = delay;
-}
-
-uint64_t RegistryServer::RequestsFor(std::string_view path) const {
-  std::lock_guard lock(mu_);
-  auto it = per_path_.find(path);
-  return it == per_path_.end() ? 0 : it->second;
 }
 
 }  // namespace rte::registry

@@ -1,9 +1,11 @@
 // RegistryServer: our own schema registry, speaking the subset of the
 // Confluent Schema Registry REST API that serializers and this gateway use
 // (register, look up by id / subject / version / schema, list subjects and
-// versions), with optional HTTP Basic auth and fault switches for tests
-// (401, 404, 500, slow), over HTTP or HTTPS. Used by unit and integration tests and by the
-// embedded demo. Data lives in a RegistryStore and survives Stop()/Start().
+// versions), with optional HTTP Basic auth, over HTTP or HTTPS. Used by the
+// embedded demo and by tests. Data lives in a RegistryStore and survives
+// Stop()/Start(). It has no fault switches and no admin routes: tests add
+// those through a RequestHook (registry/testing/fault_injector.h, a test-only
+// library that the product binary does not link).
 //
 // Routes (JSON bodies, Content-Type application/vnd.schemaregistry.v1+json):
 //   POST /subjects/{s}/versions      {"schema","schemaType"?,"references"?} -> {"id"}
@@ -12,21 +14,18 @@
 //   GET  /schemas/ids/{id}/schema    -> the schema text itself
 //   GET  /schemas/types, /config, /subjects, /subjects/{s}/versions
 //   GET  /subjects/{s}/versions/{n|latest}[/schema]
-//   POST /_admin/faults {"mode":"none"|"401"|"404"|"500"|"slow","delay_ms":N}
-//   GET  /_admin/stats  -> {"requests","connections",...}   (admin: no auth)
 // Errors: {"error_code":40401|40402|40403|42201|42202|401|...,"message":"..."}.
 //
-// Owner: a test, the demo, or rte-test-registry. Thread: serves on its own
-// thread; every public method is thread-safe. Start/Stop are not reentrant
+// Owner: the demo, a test, or rte-test-registry. Thread: serves on its own
+// thread; every public method is thread-safe; the hook is called on the
+// server thread. Start/Stop are not reentrant
 // (call them from one thread).
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,11 +36,40 @@
 
 namespace rte::registry {
 
-enum class FaultMode { kNone, kUnauthorized, kNotFound, kServerError, kSlow };
+class RegistryServer;
 
-// "none", "401", "404", "500", "slow".
-const char* FaultModeName(FaultMode mode);
-std::optional<FaultMode> ParseFaultMode(std::string_view name);
+// A request as a RequestHook sees it (decoded path, no query).
+struct HookRequest {
+  std::string_view method;
+  std::string_view path;
+  std::string_view body;
+};
+
+// An answer a RequestHook gives instead of the route's.
+struct HookReply {
+  unsigned status = 200;
+  std::string body;               // JSON
+  std::string www_authenticate;   // sent when not empty
+};
+
+// What a RequestHook decides for one request. The default serves it normally.
+struct HookDecision {
+  // The hook served a route of its own (`reply`): sent at once, without
+  // authentication, delay or counting in requests().
+  bool own_route = false;
+  std::optional<HookReply> reply;      // answer this instead of the route
+  std::chrono::milliseconds delay{0};  // wait this long before answering
+  bool drop = false;                   // close the connection instead of answering
+};
+
+// Seam for tests (fault injection, control routes); the demo uses none.
+// Thread: OnRequest is called on the server thread, for every request,
+// before authentication; it must not block.
+class RequestHook {
+ public:
+  virtual ~RequestHook() = default;
+  virtual HookDecision OnRequest(const RegistryServer& server, const HookRequest& request) = 0;
+};
 
 struct RegistryServerOptions {
   std::string host = "127.0.0.1";
@@ -52,6 +80,7 @@ struct RegistryServerOptions {
   // PEM certificate chain and private key: serve HTTPS instead of HTTP.
   std::string tls_cert_pem;
   std::string tls_key_pem;
+  RequestHook* hook = nullptr;  // not owned; must outlive the server
 };
 
 class RegistryServer {
@@ -76,15 +105,11 @@ class RegistryServer {
                            SchemaType type = SchemaType::kAvro,
                            std::vector<SchemaReference> references = {});
   RegistryStore& store() { return store_; }
+  const RegistryStore& store() const { return store_; }
 
-  // Applies to every non-admin request. delay applies in any mode (it is the
-  // point of kSlow): the answer is sent after waiting that long.
-  void SetFault(FaultMode mode, std::chrono::milliseconds delay = std::chrono::milliseconds(0));
-
-  // Non-admin requests served (any status), requests per path (decoded path
-  // without query, e.g. "/schemas/ids/1"), and TCP connections accepted.
+  // Requests served (any status; not the hook's own routes), and TCP
+  // connections accepted.
   uint64_t requests() const { return requests_; }
-  uint64_t RequestsFor(std::string_view path) const;
   uint64_t connections_accepted() const { return connections_; }
   // Authorization header values seen, for tests: how many requests carried
   // exactly the expected credentials.
@@ -100,10 +125,6 @@ class RegistryServer {
   std::atomic<bool> running_{false};
   std::atomic<uint16_t> port_{0};
 
-  mutable std::mutex mu_;  // guards the fault switch and per-path counts
-  FaultMode fault_ = FaultMode::kNone;
-  std::chrono::milliseconds fault_delay_{0};
-  std::map<std::string, uint64_t, std::less<>> per_path_;
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> connections_{0};
   std::atomic<uint64_t> authorized_{0};

@@ -5,11 +5,14 @@
 #include <boost/json.hpp>
 
 #include "registry/test_http_util.h"
+#include "registry/testing/fault_injector.h"
 
 namespace rte::registry {
 namespace {
 
 using boost::beast::http::verb;
+using testing::FaultInjector;
+using testing::FaultMode;
 using testing::RawRequest;
 namespace json = boost::json;
 
@@ -32,7 +35,13 @@ class RegistryServerTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(server_.Start().ok()); }
   uint16_t port() const { return server_.port(); }
-  RegistryServer server_{RegistryServerOptions{}};
+  static RegistryServerOptions WithHook(RequestHook* hook) {
+    RegistryServerOptions o;
+    o.hook = hook;
+    return o;
+  }
+  FaultInjector faults_;
+  RegistryServer server_{WithHook(&faults_)};
 };
 
 TEST_F(RegistryServerTest, BindsAnEphemeralPort) {
@@ -142,9 +151,11 @@ TEST_F(RegistryServerTest, RejectsMalformedBodies) {
   EXPECT_EQ(RawRequest(port(), verb::delete_, "/subjects").status, 405u);
 }
 
-TEST(RegistryServerAuthTest, RequiresBasicAuthButNotForAdmin) {
+TEST(RegistryServerAuthTest, RequiresBasicAuthButNotForTheHooksOwnRoutes) {
+  FaultInjector faults;
   RegistryServerOptions options;
   options.user_info = "KEY:SECRET";
+  options.hook = &faults;
   RegistryServer server(options);
   ASSERT_TRUE(server.Start().ok());
   auto none = RawRequest(server.port(), verb::get, "/subjects");
@@ -160,7 +171,7 @@ TEST(RegistryServerAuthTest, RequiresBasicAuthButNotForAdmin) {
 
 TEST_F(RegistryServerTest, FaultSwitchesByMethodAndAdminEndpoint) {
   ASSERT_TRUE(server_.Register("k", kKeySchema).ok());
-  server_.SetFault(FaultMode::kServerError);
+  faults_.Set(FaultMode::kServerError);
   auto e500 = RawRequest(port(), verb::get, "/schemas/ids/1");
   EXPECT_EQ(e500.status, 500u);
   EXPECT_EQ(Json(e500.body).at("error_code"), 50001);
@@ -184,7 +195,27 @@ TEST_F(RegistryServerTest, FaultSwitchesByMethodAndAdminEndpoint) {
 
   auto stats = Json(RawRequest(port(), verb::get, "/_admin/stats").body);
   EXPECT_EQ(stats.at("schemas"), 1);
-  EXPECT_EQ(server_.RequestsFor("/schemas/ids/1"), 5u);
+  EXPECT_EQ(faults_.RequestsFor("/schemas/ids/1"), 5u);
+}
+
+TEST_F(RegistryServerTest, InjectsEveryStatusAndDropsConnections) {
+  ASSERT_TRUE(server_.Register("k", kKeySchema).ok());
+  for (unsigned status : {401u, 403u, 404u, 429u, 500u, 503u}) {
+    faults_.Set(*testing::ParseFaultMode(std::to_string(status)));
+    EXPECT_EQ(RawRequest(port(), verb::get, "/schemas/ids/1").status, status);
+  }
+  faults_.Set(FaultMode::kDrop);
+  auto dropped = RawRequest(port(), verb::get, "/schemas/ids/1");
+  EXPECT_EQ(dropped.status, 0u);  // closed without an answer
+  faults_.Set(FaultMode::kNone);
+  EXPECT_EQ(RawRequest(port(), verb::get, "/schemas/ids/1").status, 200u);
+}
+
+TEST(RegistryServerNoHookTest, HasNoAdminRoutes) {
+  RegistryServer server{RegistryServerOptions{}};
+  ASSERT_TRUE(server.Start().ok());
+  EXPECT_EQ(RawRequest(server.port(), verb::post, "/_admin/faults", R"({"mode":"500"})").status, 404u);
+  EXPECT_EQ(RawRequest(server.port(), verb::get, "/subjects").status, 200u);
 }
 
 TEST_F(RegistryServerTest, StopRefusesConnectionsAndStartServesSameDataOnSamePort) {
@@ -202,7 +233,7 @@ TEST_F(RegistryServerTest, StopRefusesConnectionsAndStartServesSameDataOnSamePor
 
 TEST_F(RegistryServerTest, StopClosesIdleAndSlowConnections) {
   ASSERT_TRUE(server_.Register("k", kKeySchema).ok());
-  server_.SetFault(FaultMode::kSlow, std::chrono::milliseconds(60'000));
+  faults_.Set(FaultMode::kSlow, std::chrono::milliseconds(60'000));
   std::thread slow([&] {
     auto r = RawRequest(port(), verb::get, "/schemas/ids/1");
     EXPECT_EQ(r.status, 0u);  // the server closed it instead of answering

@@ -123,6 +123,8 @@ struct SchemaRegistryClient::Impl {
     Clock::time_point retry_at{};
     uint64_t completions = 0;  // fetch attempts finished, for FetchBlocking
     bool failure_logged = false;
+    bool permanent = false;                       // Failed for good: records are skipped
+    std::optional<Clock::time_point> not_found_since;  // first 404 of the current run
   };
   // One per id being fetched. Client thread only.
   struct Task {
@@ -158,10 +160,12 @@ struct SchemaRegistryClient::Impl {
   std::condition_variable cv;
   std::unordered_map<int32_t, Entry> entries;
   size_t unresolved = 0;
-  std::function<void(int32_t)> on_ready;
+  std::function<void(int32_t)> on_settled;
+  std::string auth_error;  // the last 401/403, until a fetch is answered otherwise
 
   std::atomic<uint64_t> requests{0}, failures{0}, hits{0}, misses{0}, quarantined{0}, cached{0};
-  std::atomic<uint64_t> connections_opened{0};
+  std::atomic<uint64_t> connections_opened{0}, permanent_ids{0};
+  std::array<std::atomic<uint64_t>, kRegistryErrorKinds> errors_by_kind{};
 
   // Client thread only.
   std::unique_ptr<HttpClient> http;
@@ -314,6 +318,7 @@ struct SchemaRegistryClient::Impl {
     for (int attempt = 0;; ++attempt) {
       task.wake = false;
       auto r = co_await FetchOnce(id);
+      if (!r.ok()) ++errors_by_kind[static_cast<size_t>(ClassifyRegistryError(r.error()))];
       if (r.ok() || stopping || !IsTransient(r.error()) || attempt >= settings.max_retries) {
         co_return r;
       }
@@ -335,12 +340,25 @@ struct SchemaRegistryClient::Impl {
         PublishReady(id, std::move(*r));
         co_return;
       }
-      const Clock::time_point retry_at =
-          Clock::now() + quarantine_backoff.Delay(failures_in_row);
+      const Clock::time_point retry_at = NextTry(id, r.error(), failures_in_row);
       PublishFailed(id, r.error(), retry_at);
       co_await Sleep(*task, retry_at);
     }
     tasks.erase(id);
+  }
+
+  // When a failed id is fetched again: after the backoff, but a 404 still in
+  // its grace period is tried again at the latest when the grace ends, so it
+  // becomes permanent (and its records move on) on time.
+  Clock::time_point NextTry(int32_t id, const Error& error, int failures_in_row) {
+    const Clock::time_point now = Clock::now();
+    Clock::time_point at = now + quarantine_backoff.Delay(failures_in_row);
+    if (ClassifyRegistryError(error) != RegistryErrorKind::kNotFound) return at;
+    std::lock_guard lock(mu);
+    const Entry& e = entries[id];
+    if (e.permanent) return at;
+    if (!e.not_found_since) return std::min(at, now + settings.not_found_grace);
+    return std::min(at, std::max(now, *e.not_found_since + settings.not_found_grace));
   }
 
   void PublishReady(int32_t id, std::shared_ptr<const RegisteredSchema> schema) {
@@ -353,6 +371,10 @@ struct SchemaRegistryClient::Impl {
       Entry& e = entries[id];
       had_failed = e.failure_logged;
       if (e.state == LookupResult::State::kFailed) --quarantined;
+      if (e.permanent) --permanent_ids;
+      e.permanent = false;
+      e.not_found_since.reset();
+      auth_error.clear();
       if (e.state != LookupResult::State::kReady) {
         --unresolved;
         ++cached;
@@ -361,25 +383,59 @@ struct SchemaRegistryClient::Impl {
       e.schema = std::move(schema);
       e.error = Error{};
       ++e.completions;
-      callback = on_ready;
+      callback = on_settled;
     }
     cv.notify_all();
     spdlog::log(had_failed ? spdlog::level::info : spdlog::level::debug,
                 "schema registry: schema id {} resolved ({}, {} referenced schemas)", id,
                 SchemaTypeName(type), reference_count);
-    if (callback) {
-      try {
-        callback(id);
-      } catch (const std::exception& ex) {
-        spdlog::error("schema registry: OnReady callback for id {} threw: {}", id, ex.what());
-      } catch (...) {
-        spdlog::error("schema registry: OnReady callback for id {} threw", id);
-      }
+    Notify(callback, id);
+  }
+
+  static void Notify(const std::function<void(int32_t)>& callback, int32_t id) {
+    if (!callback) return;
+    try {
+      callback(id);
+    } catch (const std::exception& ex) {
+      spdlog::error("schema registry: OnSettled callback for id {} threw: {}", id, ex.what());
+    } catch (...) {
+      spdlog::error("schema registry: OnSettled callback for id {} threw", id);
+    }
+  }
+
+  // Whether a failure of this kind makes the id permanent now. Caller holds mu.
+  bool BecomesPermanent(Entry& e, RegistryErrorKind kind, Clock::time_point now) const {
+    switch (kind) {
+      case RegistryErrorKind::kUnsupported:
+        return true;
+      case RegistryErrorKind::kNotFound:
+        if (!e.not_found_since) e.not_found_since = now;
+        return now - *e.not_found_since >= settings.not_found_grace;
+      case RegistryErrorKind::kTransient:
+      case RegistryErrorKind::kAuth:
+        break;
+    }
+    // A registry that is down or refusing us says nothing about the id: an
+    // id that was permanent stays so; a 404 run is not interrupted.
+    return e.permanent;
+  }
+
+  // Caller holds mu. Auth failures are remembered until a fetch is answered
+  // by a registry that accepted the credentials.
+  void TrackAuth(RegistryErrorKind kind, const Error& error) {
+    if (kind == RegistryErrorKind::kAuth) {
+      auth_error = error.message;
+    } else if (kind != RegistryErrorKind::kTransient) {
+      auth_error.clear();
     }
   }
 
   void PublishFailed(int32_t id, const Error& error, Clock::time_point retry_at) {
+    const RegistryErrorKind kind = ClassifyRegistryError(error);
+    const Clock::time_point now = Clock::now();
     bool first_failure = false;
+    bool became_permanent = false;
+    std::function<void(int32_t)> callback;
     {
       std::lock_guard lock(mu);
       Entry& e = entries[id];
@@ -391,13 +447,22 @@ struct SchemaRegistryClient::Impl {
       ++e.completions;
       first_failure = !e.failure_logged;
       e.failure_logged = true;
+      const bool permanent = BecomesPermanent(e, kind, now);
+      became_permanent = permanent && !e.permanent;
+      if (became_permanent) ++permanent_ids;
+      e.permanent = permanent;
+      TrackAuth(kind, error);
+      if (became_permanent) callback = on_settled;
     }
     cv.notify_all();
-    // Each id is logged once at warning level; repeats go to debug.
-    const auto in_ms = std::chrono::duration_cast<milliseconds>(retry_at - Clock::now()).count();
-    spdlog::log(first_failure ? spdlog::level::warn : spdlog::level::debug,
-                "schema registry: cannot resolve schema id {}: [{}] {} (next try in {} ms)", id,
-                ErrcName(error.code), error.message, in_ms);
+    // Each id is logged once at warning level, and again when it becomes
+    // permanent; repeats go to debug.
+    const auto in_ms = std::chrono::duration_cast<milliseconds>(retry_at - now).count();
+    spdlog::log(first_failure || became_permanent ? spdlog::level::warn : spdlog::level::debug,
+                "schema registry: cannot resolve schema id {}: {} [{}] {} ({}next try in {} ms)",
+                id, RegistryErrorKindName(kind), ErrcName(error.code), error.message,
+                became_permanent ? "permanent: its records are skipped; " : "", in_ms);
+    if (became_permanent) Notify(callback, id);
   }
 
   // Client thread. Starts the fetch task for `id` unless one runs; `wake`
@@ -521,7 +586,7 @@ LookupResult SchemaRegistryClient::Lookup(int32_t id) {
           return LookupResult::Pending();
         case LookupResult::State::kFailed:
           ++d.misses;
-          return LookupResult::Failed(e.error, e.retry_at);
+          return LookupResult::Failed(e.error, e.retry_at, e.permanent);
       }
     }
     ++d.misses;
@@ -539,9 +604,14 @@ LookupResult SchemaRegistryClient::Lookup(int32_t id) {
   return LookupResult::Pending();
 }
 
-void SchemaRegistryClient::SetOnReady(std::function<void(int32_t)> callback) {
+void SchemaRegistryClient::SetOnSettled(std::function<void(int32_t)> callback) {
   std::lock_guard lock(impl_->mu);
-  impl_->on_ready = std::move(callback);
+  impl_->on_settled = std::move(callback);
+}
+
+std::string SchemaRegistryClient::AuthFailure() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->auth_error;
 }
 
 Result<std::shared_ptr<const RegisteredSchema>> SchemaRegistryClient::FetchBlocking(
@@ -626,6 +696,8 @@ SchemaRegistryClient::Counters SchemaRegistryClient::counters() const {
   c.quarantined_ids = d.quarantined.load();
   c.cached_ids = d.cached.load();
   c.connections_opened = d.connections_opened.load();
+  for (size_t k = 0; k < c.errors.size(); ++k) c.errors[k] = d.errors_by_kind[k].load();
+  c.permanent_ids = d.permanent_ids.load();
   return c;
 }
 

@@ -12,6 +12,7 @@
 
 #include "registry/registry_server.h"
 #include "registry/test_http_util.h"
+#include "registry/testing/fault_injector.h"
 
 namespace rte::registry {
 namespace {
@@ -28,7 +29,7 @@ std::string Schema(int n) {
   return R"({"type":"record","name":"R)" + std::to_string(n) + R"(","fields":[]})";
 }
 
-// Records OnReady notifications.
+// Records OnSettled notifications (ready, or permanently failed).
 class ReadyLog {
  public:
   std::function<void(int32_t)> Callback() {
@@ -52,6 +53,7 @@ class SchemaRegistryClientTest : public ::testing::Test {
   void SetUp() override { StartServer(RegistryServerOptions{}); }
 
   void StartServer(RegistryServerOptions options) {
+    options.hook = &faults_;
     server_ = std::make_unique<RegistryServer>(options);
     ASSERT_TRUE(server_->Start().ok());
   }
@@ -74,6 +76,7 @@ class SchemaRegistryClientTest : public ::testing::Test {
     return c.ok() ? std::move(*c) : nullptr;
   }
 
+  testing::FaultInjector faults_;
   std::unique_ptr<RegistryServer> server_;
 };
 
@@ -99,7 +102,7 @@ TEST_F(SchemaRegistryClientTest, LookupIsPendingThenReadyAndCachedWithoutRequest
   ASSERT_TRUE(server_->Register("k", kKeySchema).ok());
   auto client = MakeClient(Settings());
   ReadyLog ready;
-  client->SetOnReady(ready.Callback());
+  client->SetOnSettled(ready.Callback());
   LookupResult first = client->Lookup(1);
   EXPECT_TRUE(first.pending() || first.ready());
   ASSERT_TRUE(WaitUntil([&] { return ready.Has(1); }));
@@ -108,7 +111,7 @@ TEST_F(SchemaRegistryClientTest, LookupIsPendingThenReadyAndCachedWithoutRequest
     ASSERT_TRUE(r.ready());
     ASSERT_EQ(r.schema()->schema_text, kKeySchema);
   }
-  EXPECT_EQ(server_->RequestsFor("/schemas/ids/1"), 1u);
+  EXPECT_EQ(faults_.RequestsFor("/schemas/ids/1"), 1u);
   const auto c = client->counters();
   EXPECT_GE(c.cache_hits, 1000u);
   EXPECT_EQ(c.cached_ids, 1u);
@@ -118,7 +121,7 @@ TEST_F(SchemaRegistryClientTest, LookupIsPendingThenReadyAndCachedWithoutRequest
 TEST_F(SchemaRegistryClientTest, ConcurrentMissesMakeOneRequest) {
   ASSERT_TRUE(server_->Register("k", kKeySchema).ok());
   // Hold the answer back so that every thread misses while the fetch is out.
-  server_->SetFault(FaultMode::kSlow, milliseconds(300));
+  faults_.Set(testing::FaultMode::kSlow, milliseconds(300));
   auto client = MakeClient(Settings());
   std::atomic<int> pending_seen{0};
   std::vector<std::thread> threads;
@@ -141,7 +144,7 @@ TEST_F(SchemaRegistryClientTest, ConcurrentMissesMakeOneRequest) {
   }
   for (auto& t : threads) t.join();
   EXPECT_GE(pending_seen.load(), 2);
-  EXPECT_EQ(server_->RequestsFor("/schemas/ids/1"), 1u);
+  EXPECT_EQ(faults_.RequestsFor("/schemas/ids/1"), 1u);
   EXPECT_EQ(client->counters().requests, 1u);
 }
 
@@ -192,7 +195,7 @@ TEST_F(SchemaRegistryClientTest, CachedIdsSurviveAnOutageAndUnknownIdsRecover) {
   ASSERT_EQ(*server_->Register("k", kKeySchema), 1);
   auto client = MakeClient(Settings());
   ReadyLog ready;
-  client->SetOnReady(ready.Callback());
+  client->SetOnSettled(ready.Callback());
   ASSERT_TRUE(client->FetchBlocking(1, milliseconds(5000)).ok());
 
   server_->Stop();
@@ -221,7 +224,7 @@ TEST_F(SchemaRegistryClientTest, CachedIdsSurviveAnOutageAndUnknownIdsRecover) {
 
 TEST_F(SchemaRegistryClientTest, ServerErrorsAreRetriedWithBackoff) {
   ASSERT_TRUE(server_->Register("k", kKeySchema).ok());
-  server_->SetFault(FaultMode::kServerError);
+  faults_.Set(testing::FaultMode::kServerError);
   auto settings = Settings();
   settings.max_retries = 2;
   settings.quarantine_backoff_initial = milliseconds(60'000);  // one round only
@@ -231,7 +234,7 @@ TEST_F(SchemaRegistryClientTest, ServerErrorsAreRetriedWithBackoff) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::kUnavailable);
   EXPECT_NE(s.error().message.find("HTTP 500"), std::string::npos) << s.error().message;
-  EXPECT_EQ(server_->RequestsFor("/schemas/ids/1"), 3u);  // first try + 2 retries
+  EXPECT_EQ(faults_.RequestsFor("/schemas/ids/1"), 3u);  // first try + 2 retries
   EXPECT_EQ(client->counters().failures, 3u);
   LookupResult r = client->Lookup(1);
   ASSERT_TRUE(r.failed());
@@ -242,7 +245,7 @@ TEST_F(SchemaRegistryClientTest, NotFoundIsQuarantinedThenRetried) {
   ASSERT_EQ(*server_->Register("k", kKeySchema), 1);
   auto client = MakeClient(Settings());
   ReadyLog ready;
-  client->SetOnReady(ready.Callback());
+  client->SetOnSettled(ready.Callback());
   auto s = client->FetchBlocking(2, milliseconds(5000));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::kNotFound);
@@ -253,7 +256,7 @@ TEST_F(SchemaRegistryClientTest, NotFoundIsQuarantinedThenRetried) {
   EXPECT_EQ(r.error().code, Errc::kNotFound);
   EXPECT_EQ(client->counters().quarantined_ids, 1u);
   // A 404 is not retried within a fetch: it waits for its backoff.
-  EXPECT_GE(server_->RequestsFor("/schemas/ids/2"), 1u);
+  EXPECT_GE(faults_.RequestsFor("/schemas/ids/2"), 1u);
 
   ASSERT_EQ(*server_->Register("v", kValueSchema), 2);
   ASSERT_TRUE(WaitUntil([&] { return ready.Has(2); }));
@@ -309,22 +312,180 @@ TEST_F(SchemaRegistryClientTest, TooDeepReferencesFailClearly) {
 
 TEST_F(SchemaRegistryClientTest, SlowRegistryTimesOutThenRetries) {
   ASSERT_TRUE(server_->Register("k", kKeySchema).ok());
-  server_->SetFault(FaultMode::kSlow, milliseconds(1000));
+  faults_.Set(testing::FaultMode::kSlow, milliseconds(1000));
   auto settings = Settings();
   settings.request_timeout = milliseconds(100);
   settings.max_retries = 0;
   auto client = MakeClient(settings);
   ReadyLog ready;
-  client->SetOnReady(ready.Callback());
+  client->SetOnSettled(ready.Callback());
   auto s = client->FetchBlocking(1, milliseconds(5000));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Errc::kUnavailable);
   EXPECT_NE(s.error().message.find("timed out after 100 ms"), std::string::npos)
       << s.error().message;
-  server_->SetFault(FaultMode::kNone);
+  faults_.Set(testing::FaultMode::kNone);
   ASSERT_TRUE(WaitUntil([&] { return ready.Has(1); }));
   EXPECT_TRUE(client->Lookup(1).ready());
-  EXPECT_GE(server_->RequestsFor("/schemas/ids/1"), 2u);
+  EXPECT_GE(faults_.RequestsFor("/schemas/ids/1"), 2u);
+}
+
+// --- failure classification ---------------------------------------------------
+
+TEST(RegistryErrorKindTest, ClassifiesByErrorCode) {
+  auto kind = [](Errc c) { return ClassifyRegistryError(MakeError(c, "x")); };
+  EXPECT_EQ(kind(Errc::kUnavailable), RegistryErrorKind::kTransient);
+  EXPECT_EQ(kind(Errc::kResourceExhausted), RegistryErrorKind::kTransient);
+  EXPECT_EQ(kind(Errc::kInternal), RegistryErrorKind::kTransient);
+  EXPECT_EQ(kind(Errc::kUnauthenticated), RegistryErrorKind::kAuth);
+  EXPECT_EQ(kind(Errc::kPermissionDenied), RegistryErrorKind::kAuth);
+  EXPECT_EQ(kind(Errc::kNotFound), RegistryErrorKind::kNotFound);
+  EXPECT_EQ(kind(Errc::kUnsupported), RegistryErrorKind::kUnsupported);
+  EXPECT_EQ(kind(Errc::kInvalidArgument), RegistryErrorKind::kUnsupported);
+  EXPECT_EQ(kind(Errc::kOutOfRange), RegistryErrorKind::kUnsupported);
+  EXPECT_STREQ(RegistryErrorKindName(RegistryErrorKind::kNotFound), "not_found");
+}
+
+// Every transient fault (5xx, 429, a dropped connection, a timeout) leaves the
+// id Failed, transient and not permanent; it is fetched again with backoff and
+// becomes Ready once the registry answers.
+TEST_F(SchemaRegistryClientTest, TransientFaultsAreRetriedUntilTheSchemaArrives) {
+  ASSERT_TRUE(server_->Register("k", kKeySchema).ok());
+  struct Case {
+    testing::FaultMode mode;
+    milliseconds delay;
+  };
+  const Case cases[] = {{testing::FaultMode::kServerError, milliseconds(0)},
+                        {testing::FaultMode::kUnavailable, milliseconds(0)},
+                        {testing::FaultMode::kTooManyRequests, milliseconds(0)},
+                        {testing::FaultMode::kDrop, milliseconds(0)},
+                        {testing::FaultMode::kSlow, milliseconds(1000)}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(testing::FaultModeName(c.mode));
+    faults_.Set(c.mode, c.delay);
+    auto settings = Settings();
+    settings.request_timeout = milliseconds(200);
+    auto client = MakeClient(settings);
+    ReadyLog settled;
+    client->SetOnSettled(settled.Callback());
+    ASSERT_FALSE(client->FetchBlocking(1, milliseconds(5000)).ok());
+    LookupResult r = client->Lookup(1);
+    ASSERT_TRUE(r.failed());
+    EXPECT_EQ(r.kind(), RegistryErrorKind::kTransient) << r.error().message;
+    EXPECT_FALSE(r.permanent());
+    EXPECT_TRUE(client->AuthFailure().empty());
+    const uint64_t before = faults_.RequestsFor("/schemas/ids/1");
+    ASSERT_TRUE(WaitUntil([&] { return faults_.RequestsFor("/schemas/ids/1") >= before + 2; }))
+        << "fetched again with backoff";
+    EXPECT_FALSE(settled.Has(1));
+    faults_.Set(testing::FaultMode::kNone);
+    ASSERT_TRUE(WaitUntil([&] { return settled.Has(1); }));
+    EXPECT_TRUE(client->Lookup(1).ready());
+    const auto counters = client->counters();
+    EXPECT_GE(counters.errors[static_cast<size_t>(RegistryErrorKind::kTransient)], 1u);
+    EXPECT_EQ(counters.errors[static_cast<size_t>(RegistryErrorKind::kAuth)], 0u);
+    EXPECT_EQ(counters.permanent_ids, 0u);
+  }
+}
+
+TEST_F(SchemaRegistryClientTest, AuthFailuresAreReportedAndRetriedNeverPermanent) {
+  ASSERT_TRUE(server_->Register("k", kKeySchema).ok());
+  for (auto mode : {testing::FaultMode::kUnauthorized, testing::FaultMode::kForbidden}) {
+    SCOPED_TRACE(testing::FaultModeName(mode));
+    faults_.Set(mode);
+    auto client = MakeClient(Settings());
+    ReadyLog settled;
+    client->SetOnSettled(settled.Callback());
+    ASSERT_FALSE(client->FetchBlocking(1, milliseconds(5000)).ok());
+    LookupResult r = client->Lookup(1);
+    ASSERT_TRUE(r.failed());
+    EXPECT_EQ(r.kind(), RegistryErrorKind::kAuth);
+    EXPECT_FALSE(r.permanent());
+    EXPECT_NE(client->AuthFailure().find(mode == testing::FaultMode::kUnauthorized ? "(401)" : "(403)"),
+              std::string::npos)
+        << client->AuthFailure();
+    const uint64_t before = faults_.RequestsFor("/schemas/ids/1");
+    ASSERT_TRUE(WaitUntil([&] { return faults_.RequestsFor("/schemas/ids/1") >= before + 2; }));
+    EXPECT_FALSE(client->Lookup(1).permanent());
+    faults_.Set(testing::FaultMode::kNone);
+    ASSERT_TRUE(WaitUntil([&] { return settled.Has(1); }));
+    EXPECT_TRUE(client->AuthFailure().empty());
+    EXPECT_GE(client->counters().errors[static_cast<size_t>(RegistryErrorKind::kAuth)], 1u);
+  }
+}
+
+TEST_F(SchemaRegistryClientTest, NotFoundWithinTheGraceWaitsThenResolves) {
+  ASSERT_EQ(*server_->Register("k", kKeySchema), 1);
+  auto settings = Settings();
+  settings.not_found_grace = milliseconds(60'000);
+  auto client = MakeClient(settings);
+  ReadyLog settled;
+  client->SetOnSettled(settled.Callback());
+  ASSERT_FALSE(client->FetchBlocking(2, milliseconds(5000)).ok());
+  LookupResult r = client->Lookup(2);
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.kind(), RegistryErrorKind::kNotFound);
+  EXPECT_FALSE(r.permanent());  // could be replication lag: wait for it
+  ASSERT_EQ(*server_->Register("v", kValueSchema), 2);
+  ASSERT_TRUE(WaitUntil([&] { return settled.Has(2); }));
+  EXPECT_TRUE(client->Lookup(2).ready());
+  EXPECT_EQ(client->counters().permanent_ids, 0u);
+}
+
+TEST_F(SchemaRegistryClientTest, NotFoundPastTheGraceIsPermanentAndStillRetried) {
+  ASSERT_EQ(*server_->Register("k", kKeySchema), 1);
+  auto settings = Settings();
+  settings.not_found_grace = milliseconds(300);
+  settings.quarantine_backoff_initial = milliseconds(10'000);  // the grace, not the backoff, wakes it
+  settings.quarantine_backoff_max = milliseconds(10'000);
+  auto client = MakeClient(settings);
+  ReadyLog settled;
+  client->SetOnSettled(settled.Callback());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client->Lookup(2).pending());
+  ASSERT_TRUE(WaitUntil([&] { return settled.Has(2); })) << "settled as permanent";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, milliseconds(5000));
+  LookupResult r = client->Lookup(2);
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.kind(), RegistryErrorKind::kNotFound);
+  EXPECT_TRUE(r.permanent());
+  EXPECT_EQ(client->counters().permanent_ids, 1u);
+  EXPECT_GE(client->counters().errors[static_cast<size_t>(RegistryErrorKind::kNotFound)], 2u);
+}
+
+// Answers /schemas/ids/1 with a schemaType this gateway does not know.
+class UnknownTypeHook final : public RequestHook {
+ public:
+  HookDecision OnRequest(const RegistryServer&, const HookRequest& request) override {
+    HookDecision d;
+    if (request.path == "/schemas/ids/1") {
+      d.reply = HookReply{200, R"({"schema":"syntax = \"proto3\";","schemaType":"XML"})", {}};
+    }
+    return d;
+  }
+};
+
+TEST(SchemaRegistryClientUnsupportedTest, AnUnusableAnswerIsPermanentAtOnce) {
+  UnknownTypeHook hook;
+  RegistryServerOptions options;
+  options.hook = &hook;
+  RegistryServer server(options);
+  ASSERT_TRUE(server.Start().ok());
+  SchemaRegistryClientSettings s;
+  s.url = server.url();
+  s.quarantine_backoff_initial = milliseconds(20);
+  auto client = SchemaRegistryClient::Create(s);
+  ASSERT_TRUE(client.ok());
+  ReadyLog settled;
+  (*client)->SetOnSettled(settled.Callback());
+  auto fetched = (*client)->FetchBlocking(1, milliseconds(5000));
+  ASSERT_FALSE(fetched.ok());
+  EXPECT_EQ(fetched.error().code, Errc::kUnsupported);
+  LookupResult r = (*client)->Lookup(1);
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.kind(), RegistryErrorKind::kUnsupported);
+  EXPECT_TRUE(r.permanent());
+  EXPECT_TRUE(settled.Has(1));
 }
 
 TEST_F(SchemaRegistryClientTest, ReconnectsAfterTheServerDropsKeptAliveConnections) {

@@ -47,20 +47,21 @@ class SubscriptionIndex {
     return {true, last};
   }
 
-  // Calls f(Subscriber*) for every subscriber of (channel, tenant) without a
-  // property filter, and of (channel, tenant, property) when property is set.
+  // Calls f(Subscriber*, false) for every subscriber of (channel, tenant) without a
+  // property filter, and f(Subscriber*, true) for those of (channel, tenant,
+  // property) when property is set.
   template <class F>
   void ForEachMatch(ChannelId channel, std::string_view tenant, std::string_view property, F&& f) const {
     probe_.channel = channel;
     probe_.tenant.assign(tenant);
     probe_.property.clear();
     if (auto it = by_key_.find(probe_); it != by_key_.end()) {
-      for (Subscriber* s : it->second) f(s);
+      for (Subscriber* s : it->second) f(s, false);
     }
     if (!property.empty()) {
       probe_.property.assign(property);
       if (auto it = by_key_.find(probe_); it != by_key_.end()) {
-        for (Subscriber* s : it->second) f(s);
+        for (Subscriber* s : it->second) f(s, true);
       }
     }
   }

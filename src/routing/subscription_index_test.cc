@@ -16,7 +16,7 @@ struct Sub {
 
 std::set<int> Match(const SubscriptionIndex<Sub>& idx, ChannelId ch, std::string_view tenant, std::string_view prop) {
   std::set<int> out;
-  idx.ForEachMatch(ch, tenant, prop, [&](Sub* s) { out.insert(s->id); });
+  idx.ForEachMatch(ch, tenant, prop, [&](Sub* s, bool) { out.insert(s->id); });
   return out;
 }
 

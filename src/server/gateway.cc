@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -51,6 +53,7 @@ session::SessionOptions MakeSessionOptions(const config::Settings& s) {
   o.write_timeout = std::chrono::seconds(s.server.heart_beat_interval_s);
   o.max_message_bytes = s.server.max_frame_bytes;
   o.send_queue_bytes = s.server.send_queue_bytes;
+  o.slow_client_drop = s.server.slow_client_drop;
   o.max_subscriptions = s.server.max_subscriptions;
   o.auth_timeout = std::chrono::seconds(s.auth.auth_timeout_s);
   o.token_leeway = std::chrono::seconds(s.auth.jwt_leeway_s);
@@ -77,17 +80,22 @@ std::vector<Worker*> Raw(const std::vector<std::unique_ptr<Worker>>& ws) {
 }
 }  // namespace
 
-Gateway::Gateway(config::Settings settings, ingest::FramedDecoder* framed, auth::Authenticator& authenticator)
+Gateway::Gateway(config::Settings settings, ingest::FramedDecoder* framed, auth::Authenticator& authenticator,
+                 const registry::SchemaRegistryClient* registry)
     : settings_(std::move(settings)),
       authenticator_(authenticator),
+      registry_(registry),
       limits_(settings_.limits.max_connections_per_ip, settings_.limits.max_connections_per_user),
       channels_(settings_.channels),
+      replay_(settings_, channels_, framed,
+              ingest::ReplayLimits{settings_.kafka.replay_max_records,
+                                   std::chrono::milliseconds(settings_.kafka.replay_timeout_ms)}),
       workers_([this] {
         std::vector<std::unique_ptr<Worker>> ws;
         const int n = std::min(settings_.server.workers, routing::kMaxWorkers);
         for (int i = 0; i < n; ++i) {
           ws.push_back(std::make_unique<Worker>(i, channels_, MakeSessionOptions(settings_), MakeHttpOptions(settings_),
-                                                interest_updates_, *this, authenticator_, limits_));
+                                                interest_updates_, *this, authenticator_, limits_, &replay_));
         }
         return ws;
       }()),
@@ -129,6 +137,7 @@ Result<uint16_t> Gateway::Start() {
   }
   ::close(*fd);  // every worker holds its own descriptor of the socket
   if (Status s = consumer_.Start(); !s) return s.error();
+  if (Status s = replay_.Start(); !s) return s.error();
   for (auto& w : workers_) w->Start();
   started_ = true;
   return port;
@@ -137,10 +146,18 @@ Result<uint16_t> Gateway::Start() {
 void Gateway::Stop() {
   if (!started_ || stopped_) return;
   stopped_ = true;
-  // Phase 1: stop input. Phase 2: close sessions and drain the loops.
+  // Drain: /readyz turns 503 and no new connection is accepted; Kafka input
+  // stops; then every client gets what it has queued and a close 1001 with
+  // a reconnect hint, within DRAIN_TIMEOUT. A client that reconnects
+  // elsewhere resumes from its last positions.
+  shutting_down_.store(true, std::memory_order_relaxed);
+  for (auto& w : workers_) w->StopAccepting();
   consumer_.Stop();
-  for (auto& w : workers_) w->Stop();
+  const auto deadline = session::Clock::now() + std::chrono::seconds(settings_.server.drain_timeout_s);
+  spdlog::info("draining connections (at most {} s, DRAIN_TIMEOUT)", settings_.server.drain_timeout_s);
+  for (auto& w : workers_) w->Drain(deadline);
   for (auto& w : workers_) w->Join();
+  replay_.Stop();  // after the workers: a replay's completion is posted to one
 }
 
 void Gateway::RunUntilSignal() {
@@ -153,7 +170,32 @@ void Gateway::RunUntilSignal() {
   Stop();
 }
 
-bool Gateway::Ready() const { return ingest_stats_.ready.Get() == 1 && authenticator_.ready(); }
+bool Gateway::Ready() const {
+  return !shutting_down_.load(std::memory_order_relaxed) && ingest_stats_.ready.Get() == 1 && authenticator_.ready() && (!registry_ || registry_->AuthFailure().empty());
+}
+
+std::string Gateway::Readiness(bool* ready) const {
+  std::vector<std::string> why;
+  if (shutting_down_.load(std::memory_order_relaxed)) why.push_back("shutting down (draining connections)");
+  if (ingest_stats_.ready.Get() != 1) why.push_back("Kafka partitions not assigned yet (or Kafka not answering)");
+  if (!authenticator_.ready()) why.push_back("the JWKS not fetched yet");
+  if (registry_) {
+    if (std::string refused = registry_->AuthFailure(); !refused.empty()) {
+      why.push_back("the schema registry refuses the gateway's credentials: " + refused);
+    }
+  }
+  *ready = why.empty();
+  std::string text = why.empty() ? "ready\n" : "not ready: ";
+  for (size_t i = 0; i < why.size(); ++i) text += (i ? "; " : "") + why[i] + (i + 1 == why.size() ? "\n" : "");
+  const auto now = std::chrono::steady_clock::now();
+  for (const ingest::ParkedPartition& p : consumer_.ParkedPartitions()) {
+    const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - p.since).count();
+    text += fmt::format("waiting: {}[{}] at offset {} for schema {} ({} s): {}{}{}\n", p.topic, p.partition,
+                        p.offset, p.schema_id, waited, ingest::DecodeWaitName(p.wait), p.error.empty() ? "" : ": ",
+                        p.error);
+  }
+  return text;
+}
 
 namespace {
 
@@ -171,10 +213,13 @@ constexpr WorkerCounter kWorkerCounters[] = {
     {"rte_deliveries_total", "deliveries", "event messages queued to clients", &metrics::WorkerStats::deliveries},
     {"rte_sent_bytes_total", "bytes_sent", "bytes queued to clients", &metrics::WorkerStats::bytes_queued},
     {"rte_writes_total", "writes", "gather writes to sockets", &metrics::WorkerStats::writes},
+    {"rte_write_holds_total", "write_holds", "fan-out passes that waited so their writes carry more frames (load over one frame per write)", &metrics::WorkerStats::write_holds},
     {"rte_commands_total", "commands", "client commands", &metrics::WorkerStats::commands},
     {"rte_bad_commands_total", "bad_commands", "client commands answered with an error", &metrics::WorkerStats::bad_commands},
     {"rte_bad_frames_total", "bad_frames", "protocol violations, oversized or binary frames", &metrics::WorkerStats::bad_frames},
     {"rte_slow_consumer_closes_total", "slow_consumer_closes", "clients closed for exceeding the send queue", &metrics::WorkerStats::slow_consumer_closes},
+    {"rte_slow_consumer_drops_total", "slow_consumer_drops", "events dropped from slow clients' queues (SLOW_CLIENT_POLICY=drop)", &metrics::WorkerStats::slow_consumer_drops},
+    {"rte_gaps_sent_total", "gaps_sent", "gap messages sent after dropping events", &metrics::WorkerStats::gaps_sent},
     {"rte_idle_closes_total", "idle_closes", "clients closed for idleness", &metrics::WorkerStats::idle_closes},
     {"rte_write_timeouts_total", "write_timeouts", "clients dropped for a stalled write", &metrics::WorkerStats::write_timeouts},
     {"rte_http_requests_total", "http_requests", "HTTP requests", &metrics::WorkerStats::http_requests},
@@ -202,6 +247,30 @@ std::string Gateway::MetricsText() const {
   p.Gauge("rte_kafka_assigned_partitions", "partitions this instance reads", static_cast<double>(i.assigned_partitions.Get()));
   p.Gauge("rte_interest_keys", "(channel, tenant) pairs with subscribers", static_cast<double>(i.interest_keys.Get()));
   p.Gauge("rte_ready", "1 when Kafka partitions are assigned", static_cast<double>(i.ready.Get()));
+  p.Gauge("rte_parked_partitions", "partitions paused waiting for a schema (/readyz lists them)",
+          static_cast<double>(i.parked_partitions.Get()));
+  for (size_t r = 0; r < metrics::kRejectReasonNames.size(); ++r) {
+    p.Counter("rte_rejected_records_total", "records not delivered because they cannot be decoded or routed, by reason",
+              i.rejected[r].Get(), "reason=\"" + std::string(metrics::kRejectReasonNames[r]) + "\"");
+  }
+  p.Counter("rte_dead_letters_total", "rejected records for DLQ_TOPIC, by outcome", i.dead_letters_produced.Get(),
+            "outcome=\"produced\"");
+  p.Counter("rte_dead_letters_total", "rejected records for DLQ_TOPIC, by outcome", i.dead_letters_dropped.Get(),
+            "outcome=\"dropped\"");
+  p.Counter("rte_dead_letters_total", "rejected records for DLQ_TOPIC, by outcome", i.dead_letters_failed.Get(),
+            "outcome=\"failed\"");
+  if (registry_) {
+    const auto c = registry_->counters();
+    for (size_t k = 0; k < c.errors.size(); ++k) {
+      p.Counter("rte_registry_errors_total", "failed schema registry fetches, by kind", c.errors[k],
+                "kind=\"" + std::string(registry::RegistryErrorKindName(static_cast<registry::RegistryErrorKind>(k))) +
+                    "\"");
+    }
+    p.Gauge("rte_registry_permanent_ids", "schema ids whose records are skipped (not found past the grace period, unsupported)",
+            static_cast<double>(c.permanent_ids));
+    p.Gauge("rte_registry_auth_failing", "1 while the schema registry refuses the gateway's credentials",
+            registry_->AuthFailure().empty() ? 0 : 1);
+  }
   for (const auto& f : kWorkerCounters) {
     for (const auto& w : workers_) {
       p.Counter(f.prometheus, f.help, (w->worker_stats().*f.counter).Get(), "worker=\"" + std::to_string(w->index()) + "\"");
@@ -219,6 +288,12 @@ std::string Gateway::MetricsText() const {
     p.Counter("rte_rejected_connections_total", "connections refused before or at the upgrade, by reason", sum,
               "reason=\"" + std::string(metrics::kRejectionNames[r]) + "\"");
   }
+  p.Counter("rte_replays_total", "resumes (since / since_time) served, by outcome", replay_.jobs_recovered(),
+            "result=\"recovered\"");
+  p.Counter("rte_replays_total", "resumes (since / since_time) served, by outcome", replay_.jobs_not_recovered(),
+            "result=\"not_recovered\"");
+  p.Counter("rte_replay_records_read_total", "records the replay consumer read from Kafka", replay_.records_read());
+  p.Counter("rte_replayed_events_total", "events replayed to resuming clients", replay_.events_replayed());
   p.Histogram("rte_ingest_freshness_seconds", "age of records (now - Kafka timestamp) when the ingest thread polls them",
               IngestFreshness());
   p.Histogram("rte_delivery_freshness_seconds",
@@ -255,13 +330,6 @@ std::string Gateway::StatsJson() const {
   boost::json::object o;
   const auto& i = ingest_stats_;
   o["ready"] = Ready();
-  // Quantiles as bucket upper bounds, in ms (-1: no sample yet).
-  const auto ingest = IngestFreshness();
-  const auto delivery = DeliveryFreshness();
-  o["ingest_freshness_p50_ms"] = static_cast<double>(ingest.QuantileUs(0.5)) / 1000;
-  o["ingest_freshness_p99_ms"] = static_cast<double>(ingest.QuantileUs(0.99)) / 1000;
-  o["delivery_freshness_p50_ms"] = static_cast<double>(delivery.QuantileUs(0.5)) / 1000;
-  o["delivery_freshness_p99_ms"] = static_cast<double>(delivery.QuantileUs(0.99)) / 1000;
   o["records_received"] = i.records_received.Get();
   o["records_skipped"] = i.records_skipped.Get();
   o["records_routed"] = i.records_routed.Get();
@@ -269,6 +337,22 @@ std::string Gateway::StatsJson() const {
   o["value_errors"] = i.value_errors.Get();
   o["decode_errors"] = i.key_errors.Get() + i.value_errors.Get();
   o["records_parked"] = i.records_parked.Get();
+  o["parked_partitions"] = i.parked_partitions.Get();
+  o["replays_recovered"] = replay_.jobs_recovered();
+  o["replays_not_recovered"] = replay_.jobs_not_recovered();
+  o["replayed_events"] = replay_.events_replayed();
+  // Quantiles as bucket upper bounds, in ms (-1: no sample yet).
+  const auto ingest = IngestFreshness();
+  const auto delivery = DeliveryFreshness();
+  o["ingest_freshness_p50_ms"] = static_cast<double>(ingest.QuantileUs(0.5)) / 1000;
+  o["ingest_freshness_p99_ms"] = static_cast<double>(ingest.QuantileUs(0.99)) / 1000;
+  o["delivery_freshness_p50_ms"] = static_cast<double>(delivery.QuantileUs(0.5)) / 1000;
+  o["delivery_freshness_p99_ms"] = static_cast<double>(delivery.QuantileUs(0.99)) / 1000;
+  boost::json::object rejected;
+  for (size_t r = 0; r < metrics::kRejectReasonNames.size(); ++r) {
+    rejected[metrics::kRejectReasonNames[r]] = i.rejected[r].Get();
+  }
+  o["rejected"] = std::move(rejected);
   o["kafka_errors"] = i.consumer_errors.Get();
   o["assigned_partitions"] = i.assigned_partitions.Get();
   o["interest_keys"] = i.interest_keys.Get();

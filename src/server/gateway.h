@@ -16,6 +16,7 @@
 #include "ingest/kafka_consumer.h"
 #include "ingest/payload_decoder.h"
 #include "metrics/stats.h"
+#include "registry/schema_registry_client.h"
 #include "routing/channel_table.h"
 #include "routing/event.h"
 #include "routing/interest.h"
@@ -48,8 +49,11 @@ class Dispatcher final : public routing::EventSink {
 class Gateway final : public HttpApi {
  public:
   // `framed` decodes Confluent-framed payloads (may be null); it and
-  // `authenticator` (started by the caller) must outlive this.
-  Gateway(config::Settings settings, ingest::FramedDecoder* framed, auth::Authenticator& authenticator);
+  // `authenticator` (started by the caller) must outlive this. `registry`
+  // (may be null), the client behind `framed`, is asked for its error counts
+  // and whether it is refused credentials (then the gateway is not ready).
+  Gateway(config::Settings settings, ingest::FramedDecoder* framed, auth::Authenticator& authenticator,
+          const registry::SchemaRegistryClient* registry = nullptr);
   ~Gateway() override;
 
   // Binds the listener and starts every thread. Returns the bound port.
@@ -64,6 +68,7 @@ class Gateway final : public HttpApi {
 
   // HttpApi
   bool Ready() const override;
+  std::string Readiness(bool* ready) const override;
   bool tls() const { return tls_ != nullptr; }
   std::string MetricsText() const override;
   std::string StatsJson() const override;
@@ -79,10 +84,13 @@ class Gateway final : public HttpApi {
 
   config::Settings settings_;
   auth::Authenticator& authenticator_;
+  const registry::SchemaRegistryClient* registry_;
   session::ConnectionLimits limits_;
   routing::ChannelTable channels_;
   routing::InterestUpdates interest_updates_;
   metrics::IngestStats ingest_stats_;
+  std::atomic<bool> shutting_down_{false};  // set by Stop (main thread); read by /readyz on workers
+  ingest::ReplayService replay_;  // resumes (since / since_time); before the workers that use it
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Dispatcher> dispatcher_;
   ingest::KafkaConsumer consumer_;

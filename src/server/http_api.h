@@ -12,6 +12,9 @@ class HttpApi {
  public:
   virtual ~HttpApi() = default;
   virtual bool Ready() const = 0;
+  // The /readyz body: "ready" or "not ready: <why>", then one line per
+  // partition waiting for a schema (which, where, why). Sets *ready as Ready().
+  virtual std::string Readiness(bool* ready) const = 0;
   virtual std::string MetricsText() const = 0;
   virtual std::string StatsJson() const = 0;
   virtual std::string ChannelsJson() const = 0;

@@ -143,9 +143,9 @@ void HttpConnection::Serve() {
   } else if (path == "/healthz") {
     Respond(http::status::ok, "text/plain", "ok\n");
   } else if (path == "/readyz") {
-    bool ready = api_.Ready();
-    Respond(ready ? http::status::ok : http::status::service_unavailable, "text/plain",
-            ready ? "ready\n" : "not ready: Kafka partitions not assigned yet (or the JWKS not fetched)\n");
+    bool ready = false;
+    std::string text = api_.Readiness(&ready);
+    Respond(ready ? http::status::ok : http::status::service_unavailable, "text/plain", std::move(text));
   } else if (path == "/metrics") {
     Respond(http::status::ok, "text/plain; version=0.0.4", api_.MetricsText());
   } else if (path == "/api/stats") {
@@ -274,7 +274,8 @@ void HttpConnection::Upgrade() {
   worker_.AddSession(session);
   session->Start(std::move(response), already);
   if (target.kind == UpgradeTarget::Kind::kPrototype) {
-    session->OpenPrototype({target.channel, target.organization_id, target.property_id, target.user_id});
+    session->OpenPrototype({target.channel, target.organization_id, target.property_id, target.user_id, target.since,
+                            target.since_time});
   }
 }
 

@@ -17,14 +17,14 @@ using session::WsSession;
 
 namespace {
 constexpr auto kTickInterval = std::chrono::milliseconds(250);
+// The close reason on shutdown: clients reconnect (to another instance) and
+// resume from their last positions.
+constexpr std::string_view kDrainReason = "server shutting down; reconnect";
 // Longest a fan-out pass queues frames before the sessions it touched write.
 // A pass normally ends when the backlog is empty; the budget only bounds how
 // long client input and timers wait behind a very large backlog.
 constexpr auto kFanoutBudget = std::chrono::milliseconds(50);
-// A pass whose writes took at least kHoldAfter makes the next pass wait as
-// long as those writes took, at most kMaxHold (see Worker::hold_timer_).
-constexpr auto kHoldAfter = std::chrono::milliseconds(10);
-constexpr auto kMaxHold = std::chrono::milliseconds(25);
+
 }
 
 Result<int> OpenListener(const std::string& address, uint16_t port) {
@@ -54,7 +54,7 @@ Result<int> OpenListener(const std::string& address, uint16_t port) {
 
 Worker::Worker(int index, const routing::ChannelTable& channels, const session::SessionOptions& options,
                HttpOptions http_options, routing::InterestUpdates& interest, HttpApi& api,
-               auth::Authenticator& authenticator, session::ConnectionLimits& limits)
+               auth::Authenticator& authenticator, session::ConnectionLimits& limits, ingest::ReplayService* replay)
     : index_(index),
       channels_(channels),
       options_(options),
@@ -62,7 +62,8 @@ Worker::Worker(int index, const routing::ChannelTable& channels, const session::
       interest_(interest),
       api_(api),
       authenticator_(authenticator),
-      limits_(limits) {}
+      limits_(limits),
+      replay_(replay) {}
 
 Worker::~Worker() {
   Stop();
@@ -111,6 +112,38 @@ void Worker::Stop() {
   });
 }
 
+void Worker::StopAccepting() {
+  asio::post(ioc_, [this] {
+    accepting_ = false;
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    accept_backoff_.cancel();
+  });
+}
+
+void Worker::Drain(session::Clock::time_point deadline) {
+  asio::post(ioc_, [this, deadline] {
+    if (stopping_) return;
+    spdlog::info("worker {}: draining {} sessions", index_, sessions_.size());
+    CheckDrained(deadline);
+  });
+}
+
+void Worker::CheckDrained(session::Clock::time_point deadline) {
+  // Again each round: a connection whose upgrade finished meanwhile is told too.
+  for (auto& [ptr, s] : sessions_) s->CloseAfterQueued(wire::kCloseGoingAway, kDrainReason, deadline);
+  if (sessions_.empty() || session::Clock::now() >= deadline) {
+    if (!sessions_.empty()) spdlog::warn("worker {}: {} sessions still open at the drain deadline; cut", index_, sessions_.size());
+    stopping_ = true;
+    ioc_.stop();
+    return;
+  }
+  drain_timer_.expires_after(std::chrono::milliseconds(100));
+  drain_timer_.async_wait([this, deadline](const boost::system::error_code& ec) {
+    if (!ec) CheckDrained(deadline);
+  });
+}
+
 void Worker::Join() {
   if (thread_.joinable()) thread_.join();
 }
@@ -122,7 +155,7 @@ void Worker::DoAccept() {
 }
 
 void Worker::OnAccept(const boost::system::error_code& ec, asio::ip::tcp::socket socket) {
-  if (ec == asio::error::operation_aborted || stopping_) return;
+  if (ec == asio::error::operation_aborted || stopping_ || !accepting_) return;
   if (ec) {
     stats_.accept_errors.Add();
     if (accept_log_.Allow()) {
@@ -136,7 +169,7 @@ void Worker::OnAccept(const boost::system::error_code& ec, asio::ip::tcp::socket
       // once, forever. Wait for connections to close.
       accept_backoff_.expires_after(std::chrono::milliseconds(100));
       accept_backoff_.async_wait([this](const boost::system::error_code& wec) {
-        if (!wec && !stopping_) DoAccept();
+        if (!wec && !stopping_ && accepting_) DoAccept();
       });
       return;
     }
@@ -202,9 +235,42 @@ void Worker::Unsubscribe(WsSession* s, const routing::SubscriptionKey& key) {
   }
 }
 
+void Worker::Replay(const std::shared_ptr<WsSession>& s, const routing::SubscriptionKey& key,
+                    ingest::ReplayRequest from) {
+  // Only once the subscription is in effect: then the high watermark the
+  // replay reads up to is at or past the first record delivered live, so
+  // replay and live overlap (the session drops the duplicates) and never
+  // leave a hole.
+  PendingReplay job{s, key, std::move(from)};
+  if (applied_seq_ >= last_pushed_seq_) {
+    SubmitReplay(std::move(job));
+  } else {
+    pending_replays_.emplace(last_pushed_seq_, std::move(job));
+  }
+}
+
+void Worker::SubmitReplay(PendingReplay job) {
+  auto finish = [this, session = job.session, key = job.key](ingest::ReplayResult result) {
+    // On the replay thread: back to this worker.
+    asio::post(ioc_, [session, key, result = std::move(result)]() mutable {
+      if (auto s = session.lock()) s->FinishReplay(key, std::move(result));
+    });
+  };
+  if (!replay_) {
+    ingest::ReplayResult none;
+    none.why = "resume is not available here";
+    finish(std::move(none));
+    return;
+  }
+  replay_->Submit(std::move(job.from), std::move(finish));
+}
+
 void Worker::OnInterestApplied(uint64_t seq) {
   asio::post(ioc_, [this, seq] {
     applied_seq_ = std::max(applied_seq_, seq);
+    while (!pending_replays_.empty() && pending_replays_.begin()->first <= applied_seq_) {
+      SubmitReplay(std::move(pending_replays_.extract(pending_replays_.begin()).mapped()));
+    }
     while (!pending_acks_.empty() && pending_acks_.begin()->first <= applied_seq_) {
       auto node = pending_acks_.extract(pending_acks_.begin());
       auto& [session, ack] = node.mapped();
@@ -248,6 +314,7 @@ void Worker::DrainBacklog() {
   // near one syscall per delivery.) Batches are appended in arrival order,
   // so per-partition order is kept.
   const auto deadline = session::Clock::now() + kFanoutBudget;
+  const uint64_t deliveries_before = stats_.deliveries.Get();
   size_t done = 0;
   fanning_out_ = true;
   while (!backlog_.empty()) {
@@ -258,8 +325,8 @@ void Worker::DrainBacklog() {
     // bounces between cores per recipient.
     auto holder = std::make_shared<routing::EventPtr>(ev);
     session::SharedFrame frame(holder, &ev->frame);
-    index_by_key_.ForEachMatch(ev->channel, ev->tenant, ev->property, [&](WsSession* s) {
-      if (s->Deliver(frame)) touched_.push_back(s);
+    index_by_key_.ForEachMatch(ev->channel, ev->tenant, ev->property, [&](WsSession* s, bool property_key) {
+      if (s->Deliver(frame, ev.get(), property_key)) touched_.push_back(s);
     });
     if (ev->timestamp_ms > 0) pass_timestamps_.push_back(ev->timestamp_ms);
     backlog_.pop_front();
@@ -267,14 +334,16 @@ void Worker::DrainBacklog() {
     if ((done & 15) == 0 && session::Clock::now() >= deadline) break;
   }
   const auto flush_start = session::Clock::now();
+  const size_t writes = touched_.size();
   for (WsSession* s : touched_) s->Flush();
   touched_.clear();
-  const auto flush_time = session::Clock::now() - flush_start;
+  const auto flushed = session::Clock::now();
   const int64_t written_us = metrics::WallClockUs();
   for (int64_t ts : pass_timestamps_) stats_.delivery_freshness.Observe(written_us - ts * 1000);
   pass_timestamps_.clear();
-  hold_until_ = flush_time >= kHoldAfter ? session::Clock::now() + std::min<session::Clock::duration>(flush_time, kMaxHold)
-                                         : session::Clock::time_point{};
+  const auto hold = coalescer_.AfterPass(flushed, stats_.deliveries.Get() - deliveries_before, writes, flushed - flush_start);
+  hold_until_ = flushed + hold;
+  if (hold > session::Clock::duration::zero()) stats_.write_holds.Add();
   fanning_out_ = false;
   EraseDead();
   backlog_events_.fetch_sub(done, std::memory_order_relaxed);

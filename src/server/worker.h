@@ -30,6 +30,7 @@
 #include "session/connection_limits.h"
 #include "session/session_host.h"
 #include "session/ws_session.h"
+#include "server/write_coalescer.h"
 
 namespace rte::server {
 
@@ -53,7 +54,7 @@ class Worker final : public session::SessionHost {
   // `authenticator` and `limits` are shared by every worker and outlive them.
   Worker(int index, const routing::ChannelTable& channels, const session::SessionOptions& options,
          HttpOptions http_options, routing::InterestUpdates& interest, HttpApi& api,
-         auth::Authenticator& authenticator, session::ConnectionLimits& limits);
+         auth::Authenticator& authenticator, session::ConnectionLimits& limits, ingest::ReplayService* replay);
   ~Worker() override;
 
   // Accepts on a dup() of `listen_fd` (from OpenListener); with `tls`, every
@@ -64,6 +65,13 @@ class Worker final : public session::SessionHost {
   // a short grace. Thread: any.
   void Stop();
   void Join();
+  // Graceful shutdown, step 1: the listening socket closes (no new
+  // connections here; the load balancer moves them elsewhere). Thread: any.
+  void StopAccepting();
+  // Step 2: every session closes with 1001 and a reconnect hint after what it
+  // has queued; the loop stops once all have closed or at `deadline`
+  // (sessions still open then are cut). Join() waits for it. Thread: any.
+  void Drain(session::Clock::time_point deadline);
 
   // Thread: any (ingest thread). Posts a batch for fan-out.
   void PostEvents(std::vector<routing::EventPtr> events);
@@ -95,6 +103,8 @@ class Worker final : public session::SessionHost {
   void Subscribe(const std::shared_ptr<session::WsSession>& s, const routing::SubscriptionKey& key,
                  session::SharedFrame ack) override;
   void Unsubscribe(session::WsSession* s, const routing::SubscriptionKey& key) override;
+  void Replay(const std::shared_ptr<session::WsSession>& s, const routing::SubscriptionKey& key,
+              ingest::ReplayRequest from) override;
   void OnSessionClosed(session::WsSession* s) override;
 
  private:
@@ -102,6 +112,8 @@ class Worker final : public session::SessionHost {
   void OnAccept(const boost::system::error_code& ec, boost::asio::ip::tcp::socket socket);
   void DoTick();
   void DrainBacklog();
+  // Drain: stops the loop once no session is left or `deadline` passed.
+  void CheckDrained(session::Clock::time_point deadline);
   void ScheduleDrain();  // runs DrainBacklog now, or when the hold after a long flush ends
   // Drops the sessions that closed while the index or the session map was
   // being walked.
@@ -127,13 +139,15 @@ class Worker final : public session::SessionHost {
   boost::asio::steady_timer accept_backoff_{ioc_};  // out of descriptors: wait, don't spin
   std::thread thread_;
   bool stopping_ = false;
+  bool accepting_ = true;   // until StopAccepting
+  boost::asio::steady_timer drain_timer_{ioc_};
 
   std::deque<routing::EventPtr> backlog_;  // events posted, not yet fanned out
   bool draining_ = false;  // a pass is running or scheduled
   std::vector<int64_t> pass_timestamps_;  // Kafka timestamps (ms) of the events in this pass
-  // Write coalescing under load: after a pass whose writes took long, the
-  // next pass waits about as long, so writes never take the whole core and
-  // each write carries the frames that arrived meanwhile.
+  // Write coalescing under load (WriteCoalescer): the next pass may wait
+  // until hold_until_, so its writes carry the frames that arrive meanwhile.
+  WriteCoalescer coalescer_;
   boost::asio::steady_timer hold_timer_{ioc_};
   session::Clock::time_point hold_until_{};
   bool fanning_out_ = false;
@@ -153,6 +167,15 @@ class Worker final : public session::SessionHost {
   uint64_t last_pushed_seq_ = 0;
   uint64_t applied_seq_ = 0;
   std::multimap<uint64_t, std::pair<std::shared_ptr<session::WsSession>, session::SharedFrame>> pending_acks_;
+  // Replays waiting for their subscription to take effect (by interest seq).
+  struct PendingReplay {
+    std::weak_ptr<session::WsSession> session;
+    routing::SubscriptionKey key;
+    ingest::ReplayRequest from;
+  };
+  std::multimap<uint64_t, PendingReplay> pending_replays_;
+  ingest::ReplayService* replay_;  // null: resumes are answered not recovered
+  void SubmitReplay(PendingReplay job);
 
   std::array<char, 64 * 1024> read_buffer_{};
 };

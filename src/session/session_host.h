@@ -12,6 +12,7 @@
 #include "base/log_throttle.h"
 #include "metrics/stats.h"
 #include "routing/channel_table.h"
+#include "ingest/replay_service.h"
 #include "routing/subscription_key.h"
 
 namespace rte::auth {
@@ -33,6 +34,7 @@ struct SessionOptions {
   std::chrono::seconds close_grace{2};     // after our close frame
   size_t max_message_bytes = 64 * 1024;
   size_t send_queue_bytes = 1024 * 1024;
+  bool slow_client_drop = false;           // SLOW_CLIENT_POLICY=drop (else close)
   size_t max_subscriptions = 64;
   std::chrono::seconds auth_timeout{10};   // AUTH_TIMEOUT: a connection without credentials
   std::chrono::seconds token_leeway{30};   // JWT_LEEWAY, also past a connection's token expiry
@@ -60,6 +62,12 @@ class SessionHost {
   virtual void Subscribe(const std::shared_ptr<WsSession>& session, const routing::SubscriptionKey& key,
                          SharedFrame ack) = 0;
   virtual void Unsubscribe(WsSession* session, const routing::SubscriptionKey& key) = 0;
+  // Resume: once the subscription `key` is in effect (Subscribe was called),
+  // replays what the client missed since `from` (its since / since_time
+  // fields); calls session->FinishReplay(key, result) on this thread when
+  // done. Live events of `key` must be held by the session meanwhile.
+  virtual void Replay(const std::shared_ptr<WsSession>& session, const routing::SubscriptionKey& key,
+                      ingest::ReplayRequest from) = 0;
   // The session is gone: drop it from every index and from the worker.
   virtual void OnSessionClosed(WsSession* session) = 0;
 };

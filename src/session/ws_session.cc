@@ -101,6 +101,16 @@ void WsSession::OpenPrototype(PrototypeRequest request) {
                                            " characters of A-Z a-z 0-9 . _ : @ -");
     return;
   }
+  if (!request.since.empty() && !wire::ParseSinceList(request.since)) {
+    host_.stats().rejected_upgrades.Add();
+    Close(wire::kClosePolicyViolation, "since must be PARTITION:OFFSET[,PARTITION:OFFSET...]");
+    return;
+  }
+  if (!request.since_time.empty() && (!wire::ParseSinceTime(request.since_time) || !request.since.empty())) {
+    host_.stats().rejected_upgrades.Add();
+    Close(wire::kClosePolicyViolation, "since_time must be ms since the epoch, and not given with since");
+    return;
+  }
   prototype_ = std::move(request);
   if (principal_) SubscribePrototype();  // else once an auth message brings credentials
 }
@@ -119,9 +129,45 @@ void WsSession::SubscribePrototype() {
   }
   auto channel = host_.channels().Find(req.channel);
   routing::SubscriptionKey key{*channel, req.organization_id, req.property_id};
+  ingest::ReplayRequest from{key.channel, key.tenant, key.property, {}, -1};
+  if (!req.since.empty()) from.since = *wire::ParseSinceList(req.since);
+  if (!req.since_time.empty()) from.since_time_ms = *wire::ParseSinceTime(req.since_time);
+  const bool resume = !from.since.empty() || from.since_time_ms >= 0;
   prototype_.reset();
   subscriptions_.push_back(key);
   host_.Subscribe(shared_from_this(), key, nullptr);
+  if (resume) StartReplay(key, std::move(from), /*ack=*/false, "");
+}
+
+void WsSession::StartReplay(const routing::SubscriptionKey& key, ingest::ReplayRequest from, bool ack,
+                            std::string ack_id) {
+  replaying_.push_back(Replaying{key, std::move(ack_id), ack, {}, 0});
+  host_.Replay(shared_from_this(), key, std::move(from));
+}
+
+void WsSession::FinishReplay(const routing::SubscriptionKey& key, ingest::ReplayResult result) {
+  RTE_DCHECK_THREAD(thread_);
+  auto it = std::find_if(replaying_.begin(), replaying_.end(), [&](const Replaying& r) { return r.key == key; });
+  if (it == replaying_.end() || closing_ || terminated_) return;  // unsubscribed or closed meanwhile
+  Replaying r = std::move(*it);
+  replaying_.erase(it);
+  if (r.ack) {
+    SendText(wire::RenderSubscribed(r.ack_id, host_.channels().Get(key.channel).name, result.recovered,
+                                    static_cast<int64_t>(result.events.size())));
+  }
+  for (routing::EventPtr& ev : result.events) {
+    const routing::Event* raw = ev.get();
+    host_.stats().deliveries.Add();
+    if (!Enqueue(SharedFrame(std::move(ev), &raw->frame), false, /*defer=*/true, raw)) return;  // closed: too slow
+  }
+  // Live events held meanwhile: those the replay read too are duplicates.
+  for (Queued& q : r.held) {
+    auto next = std::find_if(result.next.begin(), result.next.end(),
+                             [&](const auto& pn) { return pn.first == q.event->partition; });
+    if (next != result.next.end() && q.event->offset < next->second) continue;
+    if (!Enqueue(std::move(q.frame), false, /*defer=*/true, q.event)) return;
+  }
+  DoWrite();
 }
 
 void WsSession::AuthFailure(std::string_view reason, std::string_view message) {
@@ -279,7 +325,19 @@ WsSession::ReadOutcome WsSession::ReadAvailable() {
       return ReadOutcome::kEnded;
     }
     last_received_ = Clock::now();
-    if (close_sent_ || closing_) continue;  // discard while closing
+    if (close_sent_ || closing_) {
+      // Closing: everything but the client's close frame is discarded; once
+      // both close frames have crossed, the connection ends (RFC 6455 7.1.1).
+      auto verdict = parser_.Feed(std::string_view(buf.data(), n), [this](const wire::ClientMessage& m) {
+        if (m.opcode == Opcode::kClose) close_received_ = true;
+        return !close_received_;
+      });
+      if (!verdict.ok() || (close_received_ && close_sent_)) {
+        Terminate();
+        return ReadOutcome::kEnded;
+      }
+      continue;
+    }
     auto verdict = parser_.Feed(std::string_view(buf.data(), n),
                                 [this](const wire::ClientMessage& m) { return OnMessage(m); });
     if (!verdict.ok()) {
@@ -317,6 +375,7 @@ bool WsSession::OnMessage(const wire::ClientMessage& msg) {
           code >= 5000) {
         code = wire::kCloseNormal;
       }
+      close_received_ = true;
       Close(code, "");
       return false;
     }
@@ -386,6 +445,7 @@ void WsSession::HandleCommand(std::string_view text) {
       return;
     }
     subscriptions_.erase(it);
+    std::erase_if(replaying_, [&](const Replaying& r) { return r.key == key; });
     host_.Unsubscribe(this, key);
     SendText(wire::RenderUnsubscribed(cmd->id, cmd->channel));
     return;
@@ -399,11 +459,9 @@ void WsSession::HandleCommand(std::string_view text) {
                                    : "organization_id or property_id not allowed for this connection"));
     return;
   }
-  // Resume from offsets ("since") is not available yet: say so honestly.
-  const bool recovered = cmd->since.empty();
-  auto ack = MakeFrame(Opcode::kText, wire::RenderSubscribed(cmd->id, cmd->channel, recovered, 0));
-  if (it != subscriptions_.end()) {  // idempotent
-    SendFrame(std::move(ack));
+  const bool resume = !cmd->since.empty() || cmd->since_time_ms >= 0;
+  if (it != subscriptions_.end()) {  // idempotent: it already flows, nothing is replayed
+    SendText(wire::RenderSubscribed(cmd->id, cmd->channel, !resume, 0));
     return;
   }
   if (subscriptions_.size() >= host_.options().max_subscriptions) {
@@ -413,13 +471,36 @@ void WsSession::HandleCommand(std::string_view text) {
     return;
   }
   subscriptions_.push_back(key);
-  host_.Subscribe(shared_from_this(), key, std::move(ack));
+  if (!resume) {
+    host_.Subscribe(shared_from_this(), key, MakeFrame(Opcode::kText, wire::RenderSubscribed(cmd->id, cmd->channel, true, 0)));
+    return;
+  }
+  // Resume: the acknowledgement waits for the replay (it says what was replayed).
+  host_.Subscribe(shared_from_this(), key, nullptr);
+  StartReplay(key, ingest::ReplayRequest{key.channel, key.tenant, key.property, cmd->since, cmd->since_time_ms}, true,
+              cmd->id);
 }
 
-bool WsSession::Deliver(const SharedFrame& frame) {
+bool WsSession::Deliver(const SharedFrame& frame, const routing::Event* event, bool property_key) {
   if (closing_ || terminated_) return false;
   host_.stats().deliveries.Add();
-  if (!Enqueue(frame, false, /*defer=*/true) || flush_pending_) return false;
+  if (!replaying_.empty()) {
+    for (Replaying& r : replaying_) {
+      if (r.key.channel != event->channel || r.key.tenant != event->tenant ||
+          (property_key ? r.key.property != event->property : !r.key.property.empty())) {
+        continue;
+      }
+      // Held until the replay is done; bounded like the send queue.
+      r.held_bytes += frame->size();
+      r.held.push_back(Queued{frame, event});
+      if (r.held_bytes > host_.options().send_queue_bytes) {
+        host_.stats().slow_consumer_closes.Add();
+        Close(wire::kCloseTryAgainLater, "slow consumer: too many events while resuming");
+      }
+      return false;
+    }
+  }
+  if (!Enqueue(frame, false, /*defer=*/true, event) || flush_pending_) return false;
   flush_pending_ = true;
   return true;
 }
@@ -437,30 +518,77 @@ void WsSession::SendFrame(SharedFrame frame) {
   Enqueue(std::move(frame), false);
 }
 
-bool WsSession::Enqueue(SharedFrame frame, bool bypass_cap, bool defer) {
+bool WsSession::Enqueue(SharedFrame frame, bool bypass_cap, bool defer, const routing::Event* event) {
   RTE_DCHECK_THREAD(thread_);
   const size_t size = frame->size();
-  if (!bypass_cap && queued_bytes_ + size > host_.options().send_queue_bytes) {
-    host_.stats().slow_consumer_closes.Add();
-    spdlog::info("session: send queue over {} bytes; closing slow client", host_.options().send_queue_bytes);
-    Close(wire::kCloseTryAgainLater, "slow consumer: send queue full");
-    return false;
+  const size_t cap = host_.options().send_queue_bytes;
+  if (!bypass_cap && queued_bytes_ + size > cap) {
+    const bool dropped = host_.options().slow_client_drop && event && size <= cap &&
+                         DropOldest(queued_bytes_ + size - cap);
+    if (!dropped) {
+      host_.stats().slow_consumer_closes.Add();
+      spdlog::info("session: send queue over {} bytes; closing slow client", cap);
+      Close(wire::kCloseTryAgainLater, "slow consumer: send queue full");
+      return false;
+    }
   }
   queued_bytes_ += size;
   host_.stats().bytes_queued.Add(size);
-  frames_.push_back(std::move(frame));
+  frames_.push_back(Queued{std::move(frame), event});
   if (!defer) DoWrite();
   return true;
 }
 
+bool WsSession::DropOldest(size_t need) {
+  // Only event frames that are not being written: replies, pings and the
+  // close frame are never dropped, and per-partition order is kept because
+  // what is dropped is always the oldest.
+  size_t freed = 0;
+  size_t out = head_ + in_flight_;
+  size_t i = out;
+  for (; i < frames_.size(); ++i) {
+    Queued& q = frames_[i];
+    if (freed < need && q.event) {
+      DroppedRange& r = dropped_[q.event->channel][q.event->partition];
+      if (r.count == 0) r.from = q.event->offset;
+      r.to = q.event->offset;
+      ++r.count;
+      freed += q.frame->size();
+      host_.stats().slow_consumer_drops.Add();
+      continue;
+    }
+    if (i != out) frames_[out] = std::move(q);
+    ++out;
+  }
+  frames_.resize(out);
+  queued_bytes_ -= freed;
+  return freed >= need;
+}
+
+void WsSession::QueueGapMessages() {
+  std::vector<Queued> gaps;
+  for (const auto& [channel, partitions] : dropped_) {
+    std::vector<wire::GapRange> ranges;
+    for (const auto& [partition, r] : partitions) ranges.push_back({partition, r.from, r.to, r.count});
+    gaps.push_back(Queued{MakeFrame(Opcode::kText, wire::RenderGap(host_.channels().Get(channel).name, ranges)), nullptr});
+    queued_bytes_ += gaps.back().frame->size();
+    host_.stats().gaps_sent.Add();
+  }
+  dropped_.clear();
+  frames_.insert(frames_.begin() + static_cast<std::ptrdiff_t>(head_ + in_flight_), std::make_move_iterator(gaps.begin()),
+                 std::make_move_iterator(gaps.end()));
+}
+
 void WsSession::DoWrite() {
-  if (in_flight_ > 0 || head_ == frames_.size() || terminated_) return;
+  if (in_flight_ > 0 || terminated_) return;
+  if (!dropped_.empty()) QueueGapMessages();
+  if (head_ == frames_.size()) return;
   write_bufs_.clear();
   size_t bytes = 0;
   size_t i = head_;
   for (; i < frames_.size() && write_bufs_.size() < kMaxFramesPerWrite && bytes < kMaxBytesPerWrite; ++i) {
-    write_bufs_.emplace_back(frames_[i]->data(), frames_[i]->size());
-    bytes += frames_[i]->size();
+    write_bufs_.emplace_back(frames_[i].frame->data(), frames_[i].frame->size());
+    bytes += frames_[i].frame->size();
   }
   in_flight_ = i - head_;
   write_started_ = Clock::now();
@@ -490,7 +618,9 @@ void WsSession::DoWrite() {
     return;
   }
   if (written == bytes) {
-    OnWrite(ec, in_flight_);  // success never ends the session
+    // Success ends the session only when it writes our answer to the
+    // client's close frame, i.e. while handling that frame (read side).
+    OnWrite(ec, in_flight_);
     return;
   }
   // Partial: drop what went out, then write the rest asynchronously.
@@ -504,8 +634,8 @@ void WsSession::DoWrite() {
 void WsSession::OnWrite(const boost::system::error_code& ec, size_t frames) {
   RTE_DCHECK_THREAD(thread_);
   for (size_t k = 0; k < frames; ++k) {
-    queued_bytes_ -= frames_[head_]->size();
-    frames_[head_++].reset();
+    queued_bytes_ -= frames_[head_].frame->size();
+    frames_[head_++] = Queued{};
   }
   in_flight_ = 0;
   if (tls_out_.capacity() > 64 * 1024) std::string().swap(tls_out_);
@@ -523,10 +653,15 @@ void WsSession::OnWrite(const boost::system::error_code& ec, size_t frames) {
     return;
   }
   if (closing_ && head_ == frames_.size()) {
-    // The close frame is out: half-close and wait for the client's EOF.
+    // The close frame is out: half-close; then end once the client's close
+    // frame is (or was already) here, or it closes, or the grace ends.
     close_sent_ = true;
     boost::system::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    if (close_received_) {
+      Terminate();
+      return;
+    }
     DoWaitReadable();
     return;
   }
@@ -539,8 +674,19 @@ void WsSession::Close(uint16_t code, std::string_view reason) {
   closing_ = true;
   close_deadline_ = Clock::now() + host_.options().close_grace;
   // Drop what is queued but not being written; the close frame goes next.
-  for (size_t i = head_ + in_flight_; i < frames_.size(); ++i) queued_bytes_ -= frames_[i]->size();
+  for (size_t i = head_ + in_flight_; i < frames_.size(); ++i) queued_bytes_ -= frames_[i].frame->size();
   frames_.resize(head_ + in_flight_);
+  dropped_.clear();
+  replaying_.clear();
+  Enqueue(std::make_shared<const std::string>(wire::EncodeCloseFrame(code, reason)), true);
+}
+
+void WsSession::CloseAfterQueued(uint16_t code, std::string_view reason, Clock::time_point deadline) {
+  RTE_DCHECK_THREAD(thread_);
+  if (closing_ || terminated_) return;
+  closing_ = true;
+  close_deadline_ = deadline;
+  // Past the queue bound if need be: the close frame must follow the events.
   Enqueue(std::make_shared<const std::string>(wire::EncodeCloseFrame(code, reason)), true);
 }
 
@@ -551,6 +697,7 @@ void WsSession::Terminate() {
   socket_.close(ignored);
   for (const auto& key : subscriptions_) host_.Unsubscribe(this, key);
   subscriptions_.clear();
+  replaying_.clear();
   user_slot_.Release();
   ip_slot_.Release();
   host_.stats().connections_closed.Add();

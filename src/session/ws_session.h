@@ -17,6 +17,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@
 #include "auth/principal.h"
 #include "base/thread_checker.h"
 #include "session/connection_limits.h"
+#include "routing/event.h"
 #include "routing/subscription_key.h"
 #include "session/session_host.h"
 #include "session/transport.h"
@@ -47,6 +49,10 @@ struct PrototypeRequest {
   std::string organization_id;
   std::string property_id;
   std::string user_id;
+  // Resume (optional), as given in the query: since=PARTITION:OFFSET[,...]
+  // (last offsets seen) or since_time=MS; OpenPrototype validates them.
+  std::string since;
+  std::string since_time;
 };
 
 class WsSession : public std::enable_shared_from_this<WsSession> {
@@ -68,8 +74,15 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Queues an event frame (data path) without writing: the worker calls
   // Flush once per fan-out pass, so the frames a pass queued on this session
   // leave in one gather write. Returns true when the session needs that Flush
-  // (the first frame since the last one).
-  bool Deliver(const SharedFrame& frame);
+  // (the first frame since the last one). `event` (alive as long as `frame`)
+  // says where the frame came from, should it have to be dropped;
+  // `property_key`: it matched the session's (channel, tenant, property)
+  // subscription, not its (channel, tenant) one.
+  bool Deliver(const SharedFrame& frame, const routing::Event* event, bool property_key);
+  // The replay of a resuming subscription is done: queues the `subscribed`
+  // acknowledgement (/ws), the replayed events, then the live events held
+  // meanwhile that the replay did not already cover, and lets `key` flow.
+  void FinishReplay(const routing::SubscriptionKey& key, ingest::ReplayResult result);
   // Starts a write of what is queued, if none is in flight.
   void Flush();
   // Queues a JSON text message.
@@ -82,6 +95,10 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Graceful close: drops frames not yet written, sends a close frame, then
   // closes the socket once the client answers or the grace period ends.
   void Close(uint16_t code, std::string_view reason);
+  // Drain (shutdown): the close frame goes after everything already queued,
+  // so the client gets every event it was sent; the socket closes once the
+  // client answers, or at `deadline`. No more events are queued after this.
+  void CloseAfterQueued(uint16_t code, std::string_view reason, Clock::time_point deadline);
 
   bool closed() const { return terminated_; }
   const std::vector<routing::SubscriptionKey>& subscriptions() const { return subscriptions_; }
@@ -108,7 +125,15 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void AuthFailure(std::string_view reason, std::string_view message);
   // Queues `frame`; writes at once unless `defer` (Deliver: the worker
   // flushes). False when the frame was refused (the session is closing).
-  bool Enqueue(SharedFrame frame, bool bypass_cap, bool defer = false);
+  // `event`: the event the frame carries (null: a reply or control frame).
+  bool Enqueue(SharedFrame frame, bool bypass_cap, bool defer = false, const routing::Event* event = nullptr);
+  // SLOW_CLIENT_POLICY=drop: drops the oldest unsent event frames until
+  // `need` bytes are free, noting what was dropped for the gap message.
+  // False when not enough could be dropped.
+  bool DropOldest(size_t need);
+  // Puts the gap message(s) for what was dropped at the front of the unsent
+  // frames (where the hole is).
+  void QueueGapMessages();
   void DoWrite();
   void OnWrite(const boost::system::error_code& ec, size_t frames);
   void Terminate();
@@ -123,7 +148,31 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
 
   // Send queue: frames_[head_..] are waiting; the first `in_flight_` of them
   // are being written.
-  std::vector<SharedFrame> frames_;
+  struct Queued {
+    SharedFrame frame;
+    const routing::Event* event = nullptr;  // kept alive by `frame`; null for replies and control frames
+  };
+  std::vector<Queued> frames_;
+  // Dropped and not yet reported: per channel, per partition, the first and
+  // last offset dropped and how many.
+  struct DroppedRange {
+    int64_t from = 0;
+    int64_t to = 0;
+    int64_t count = 0;
+  };
+  std::map<routing::ChannelId, std::map<int32_t, DroppedRange>> dropped_;
+
+  // Subscriptions waiting for their replay: their live events are held here.
+  struct Replaying {
+    routing::SubscriptionKey key;
+    std::string ack_id;  // /ws: the subscribe's id; the prototype gets no ack
+    bool ack = false;
+    std::vector<Queued> held;
+    size_t held_bytes = 0;
+  };
+  std::vector<Replaying> replaying_;
+  // Starts the resume of a subscription just added (HandleCommand / SubscribePrototype).
+  void StartReplay(const routing::SubscriptionKey& key, ingest::ReplayRequest from, bool ack, std::string ack_id);
   size_t head_ = 0;
   size_t in_flight_ = 0;
   size_t queued_bytes_ = 0;
@@ -150,6 +199,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   bool flush_pending_ = false;  // frames queued by Deliver since the last Flush
   bool closing_ = false;      // close frame queued; no more data frames
   bool close_sent_ = false;   // close frame written
+  bool close_received_ = false;  // the client's close frame arrived
   bool terminated_ = false;   // socket closed, removed from the worker
 };
 

@@ -124,6 +124,20 @@ std::pair<std::optional<ClientCommand>, CommandError> ParseClientCommand(std::st
       cmd.since.emplace_back(partition, off);
     }
   }
+  if (const json::value* t = o.if_contains("since_time"); t && !t->is_null() &&
+                                                          cmd.type == ClientCommand::Type::kSubscribe) {
+    json::error_code nec;
+    const int64_t ms = t->is_number() ? t->to_number<int64_t>(nec) : -1;
+    if (!t->is_number() || nec || ms < 0) {
+      err.message = "\"since_time\" must be a time in ms since the epoch";
+      return {std::nullopt, err};
+    }
+    if (!cmd.since.empty()) {
+      err.message = "give \"since\" or \"since_time\", not both";
+      return {std::nullopt, err};
+    }
+    cmd.since_time_ms = ms;
+  }
   return {cmd, err};
 }
 
@@ -173,6 +187,55 @@ std::string RenderUnsubscribed(std::string_view id, std::string_view channel) {
   AppendJsonString(&out, channel);
   out += '}';
   return out;
+}
+
+std::string RenderGap(std::string_view channel, const std::vector<GapRange>& ranges) {
+  int64_t dropped = 0;
+  for (const GapRange& r : ranges) dropped += r.count;
+  std::string out = R"({"type":"gap","channel":)";
+  AppendJsonString(&out, channel);
+  out += R"(,"dropped":)" + std::to_string(dropped) + R"(,"partitions":{)";
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    out += (i ? ",\"" : "\"") + std::to_string(ranges[i].partition) + R"(":{"from":)" + std::to_string(ranges[i].from) +
+           R"(,"to":)" + std::to_string(ranges[i].to) + "}";
+  }
+  out += R"(},"since":{)";
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    out += (i ? ",\"" : "\"") + std::to_string(ranges[i].partition) + "\":" + std::to_string(ranges[i].from - 1);
+  }
+  out += "}}";
+  return out;
+}
+
+std::optional<std::vector<std::pair<int32_t, int64_t>>> ParseSinceList(std::string_view text) {
+  std::vector<std::pair<int32_t, int64_t>> out;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const size_t colon = item.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    auto [p, pec] = std::from_chars(item.data(), item.data() + colon, partition);
+    auto [o, oec] = std::from_chars(item.data() + colon + 1, item.data() + item.size(), offset);
+    if (pec != std::errc() || p != item.data() + colon || partition < 0 || oec != std::errc() ||
+        o != item.data() + item.size() || offset < -1 || out.size() >= 4096) {
+      return std::nullopt;
+    }
+    out.emplace_back(partition, offset);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+    if (text.empty()) return std::nullopt;  // a trailing comma
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+std::optional<int64_t> ParseSinceTime(std::string_view text) {
+  int64_t ms = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+  if (ec != std::errc() || p != text.data() + text.size() || ms < 0) return std::nullopt;
+  return ms;
 }
 
 bool IsValidIdentifier(std::string_view id, size_t max_length) {

@@ -31,8 +31,10 @@ struct ClientCommand {
   std::string id;       // echoed in the reply; may be empty
   std::string channel;  // subscribe / unsubscribe
   Filter filter;
-  // subscribe: last offset seen per partition ("since").
+  // subscribe: last offset seen per partition ("since"), or a time (ms
+  // since the epoch, "since_time") to resume from; -1: none.
   std::vector<std::pair<int32_t, int64_t>> since;
+  int64_t since_time_ms = -1;
   std::string token;    // auth
 };
 
@@ -50,8 +52,25 @@ std::pair<std::optional<ClientCommand>, CommandError> ParseClientCommand(std::st
 std::string RenderSubscribed(std::string_view id, std::string_view channel, bool recovered, int64_t replayed);
 std::string RenderUnsubscribed(std::string_view id, std::string_view channel);
 std::string RenderError(std::string_view id, std::string_view code, std::string_view message);
+
+// Events of one partition dropped from a slow client's queue: offsets
+// `from`..`to` (the ones of its subscriptions among them, `count` in all).
+struct GapRange {
+  int32_t partition = 0;
+  int64_t from = 0;
+  int64_t to = 0;
+  int64_t count = 0;
+};
+// {"type":"gap","channel":...,"dropped":N,"partitions":{"P":{"from":F,"to":T}},"since":{"P":F-1}}:
+// `since` is what to subscribe with to get the dropped events back.
+std::string RenderGap(std::string_view channel, const std::vector<GapRange>& ranges);
 inline std::string_view PingMessage() { return R"({"type":"ping"})"; }
 inline std::string_view PongMessage() { return R"({"type":"pong"})"; }
+
+// The prototype endpoint's resume parameters: since=PARTITION:OFFSET[,...]
+// (last offsets seen) and since_time=MS. nullopt when malformed.
+std::optional<std::vector<std::pair<int32_t, int64_t>>> ParseSinceList(std::string_view text);
+std::optional<int64_t> ParseSinceTime(std::string_view text);
 
 // Identifiers from clients (organization, property and user ids): 1 to
 // `max_length` characters from [A-Za-z0-9._:@-]. Anything else is rejected

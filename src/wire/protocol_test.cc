@@ -109,5 +109,38 @@ TEST(ProtocolTest, AuthenticatedMessage) {
   EXPECT_TRUE(w.at("expires").is_null());
 }
 
+TEST(ProtocolTest, GapMessageNamesTheDroppedOffsetsAndTheSinceToResumeFrom) {
+  auto v = boost::json::parse(wire::RenderGap("payment", {{0, 11, 50, 7}, {2, 100, 100, 1}})).as_object();
+  EXPECT_EQ(v["type"], "gap");
+  EXPECT_EQ(v["channel"], "payment");
+  EXPECT_EQ(v["dropped"], 8);
+  EXPECT_EQ(v["partitions"].as_object()["0"].as_object()["from"], 11);
+  EXPECT_EQ(v["partitions"].as_object()["0"].as_object()["to"], 50);
+  EXPECT_EQ(v["partitions"].as_object()["2"].as_object()["to"], 100);
+  EXPECT_EQ(v["since"].as_object()["0"], 10);
+  EXPECT_EQ(v["since"].as_object()["2"], 99);
+}
+
+TEST(ProtocolTest, SinceTimeAndThePrototypeResumeParameters) {
+  auto [cmd, err] = wire::ParseClientCommand(
+      R"({"type":"subscribe","channel":"payment","filter":{"organization_id":"42"},"since_time":1764350000000})");
+  ASSERT_TRUE(cmd) << err.message;
+  EXPECT_EQ(cmd->since_time_ms, 1764350000000);
+  EXPECT_FALSE(wire::ParseClientCommand(
+                   R"({"type":"subscribe","channel":"p","filter":{"organization_id":"1"},"since":{"0":1},"since_time":5})")
+                   .first);
+  EXPECT_FALSE(wire::ParseClientCommand(R"({"type":"subscribe","channel":"p","filter":{"organization_id":"1"},"since_time":-3})")
+                   .first);
+  auto list = wire::ParseSinceList("0:12,3:-1,10:999");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(*list, (std::vector<std::pair<int32_t, int64_t>>{{0, 12}, {3, -1}, {10, 999}}));
+  for (const char* bad : {"", "0", "0:", ":5", "a:1", "0:1,", "0:1;2:3", "-1:4", "0:-2", "0:1x"}) {
+    EXPECT_FALSE(wire::ParseSinceList(bad)) << bad;
+  }
+  EXPECT_EQ(wire::ParseSinceTime("1764350000000"), 1764350000000);
+  EXPECT_FALSE(wire::ParseSinceTime("12ms"));
+  EXPECT_FALSE(wire::ParseSinceTime("-1"));
+}
+
 }  // namespace
 }  // namespace rte::wire

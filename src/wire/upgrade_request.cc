@@ -26,6 +26,8 @@ UpgradeTarget ParseUpgradeTarget(std::string_view target) {
     if (param.key == "organization_id") t.organization_id = param.value;
     else if (param.key == "user_id") t.user_id = param.value;
     else if (param.key == "property_id") t.property_id = param.value;
+    else if (param.key == "since") t.since = param.value;
+    else if (param.key == "since_time") t.since_time = param.value;
     else if (param.key == "token") t.token = param.value;
   }
   return t;

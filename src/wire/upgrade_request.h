@@ -28,6 +28,8 @@ struct UpgradeTarget {
   std::string organization_id;  // query (prototype)
   std::string user_id;          // query (prototype; /ws in AUTH_MODE=allowlist)
   std::string property_id;      // query (prototype)
+  std::string since;            // query (prototype): "PARTITION:OFFSET[,...]", last offsets seen
+  std::string since_time;       // query (prototype): ms since the epoch
   std::string token;            // query (browsers can't set headers)
 };
 UpgradeTarget ParseUpgradeTarget(std::string_view target);

@@ -302,6 +302,28 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
     await disconnect(page);
   });
 
+  it('resumes from its last offsets on reconnect: recovered, replayed, no duplicates, no stale error', async () => {
+    await connectWith(page, { org: kOrg, channels: ['payment'] });
+    await waitForCounts(page, ['payment'], 3);
+    await disconnect(page);
+    // The demo keeps producing while the page is away.
+    await page.waitForTimeout(3000);
+    await page.click('[data-testid="connect-button"]');
+    await page.waitForSelector('[data-testid="status"][data-state="open"]', { timeout: kWaitMs });
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid="sub-state-payment"]');
+      return el && el.dataset.state === 'subscribed' && /recovered/.test(el.title);
+    }, null, { timeout: kWaitMs, polling: 100 });
+    const detail = await page.getAttribute('[data-testid="sub-state-payment"]', 'title');
+    assert.match(detail, /recovered, replayed [1-9][0-9]*/, `sub-state: ${detail}`);
+    assert.doesNotMatch(detail, /could not be replayed/);
+    assert.equal(await page.$$eval('[data-testid="error-row"][data-code="not_recovered"]', (r) => r.length), 0);
+    const events = await page.evaluate(() => window.rteTestPage.events()
+      .filter((e) => e.channel === 'payment').map((e) => `${e.partition}/${e.offset}`));
+    assert.equal(new Set(events).size, events.length, 'an event shown twice across the resume');
+    await disconnect(page);
+  });
+
   it('raised no page errors', () => {
     assert.deepEqual(problems, []);
   });

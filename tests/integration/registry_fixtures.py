@@ -1,7 +1,9 @@
 """Schema-registry side of the Avro integration tests.
 
 - RegistryProcess: one `rte-test-registry` process (Basic auth on), driven
-  through its REST API: register schemas, switch faults.
+  through its REST API: register schemas, switch faults (401, 403, 404, 429,
+  500, 503, slow, drop: src/registry/testing/fault_injector.h), and taken
+  down and back up (connections refused meanwhile; schemas kept).
 - `registry`: module-scoped fixture starting one per test module.
 - AvroSubjectSchema: a schema registered under a subject; frames data the way
   Confluent's serializer does (magic 0, 4-byte big-endian id, Avro binary
@@ -20,6 +22,7 @@ import io
 import json
 import math
 import os
+import signal
 import struct
 import subprocess
 import threading
@@ -68,6 +71,8 @@ class RegistryProcess:
         self.stderr_path = os.path.join(workdir, "rte-test-registry.stderr")
         self._err = open(self.stderr_path, "wb")
         self._listening = threading.Event()
+        self._state = threading.Condition()
+        self._states = []  # "down" / "up" acknowledgements, in order
         self.proc = subprocess.Popen(
             [binary, "--host", "127.0.0.1", "--port", "0", "--user", user],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._err, cwd=workdir)
@@ -88,6 +93,25 @@ class RegistryProcess:
             if line.startswith(prefix) and self.url is None:
                 self.url = line[len(prefix):].rstrip("/")
                 self._listening.set()
+            elif line in ("rte-test-registry down", "rte-test-registry up"):
+                with self._state:
+                    self._states.append(line.rsplit(" ", 1)[1])
+                    self._state.notify_all()
+
+    def _signal(self, sig, state, timeout=10):
+        with self._state:
+            n = self._states.count(state)
+            self.proc.send_signal(sig)
+            ok = self._state.wait_for(lambda: self._states.count(state) > n, timeout)
+        assert ok, f"rte-test-registry did not report {state}:\n{self.stderr_tail()}"
+
+    def down(self):
+        """Stops serving: the port refuses connections (schemas are kept)."""
+        self._signal(signal.SIGUSR1, "down")
+
+    def up(self):
+        """Serves again on the same port."""
+        self._signal(signal.SIGUSR2, "up")
 
     def stderr_tail(self, n=40):
         try:
@@ -130,10 +154,25 @@ class RegistryProcess:
                           data=json.dumps({"mode": mode, "delay_ms": delay_ms}), timeout=10)
         assert r.status_code == 200 and r.json()["mode"] == mode, r.text
 
+    def next_id(self):
+        """The id the next new schema will get (ids are 1, 2, ... in order)."""
+        return self.admin_stats()["schemas"] + 1
+
+    def register_typed(self, subject, schema_text, schema_type):
+        r = self._session.post(f"{self.url}/subjects/{subject}/versions",
+                               data=json.dumps({"schema": schema_text, "schemaType": schema_type}),
+                               headers={"Content-Type": _CT}, timeout=10)
+        assert r.status_code == 200, f"register {subject}: {r.status_code} {r.text}"
+        return r.json()["id"]
+
     def admin_stats(self):
         r = requests.get(f"{self.url}/_admin/stats", timeout=10)
         assert r.status_code == 200, r.text
         return r.json()
+
+    def serving(self):
+        with self._state:
+            return not self._states or self._states[-1] == "up"
 
     def alive(self):
         return self.proc.poll() is None
@@ -168,6 +207,8 @@ def registry_clean(registry):
     """The module's registry with no fault active, before and after the test."""
     registry.set_fault("none")
     yield registry
+    if registry.alive() and not registry.serving():
+        registry.up()
     registry.set_fault("none")
 
 

@@ -106,3 +106,62 @@ def test_client_whose_write_stalls_is_dropped(kafka, topics, gateway):
     finally:
         stalled.close()
         healthy.close()
+
+
+def _read_all(ws, quiet_s=3.0, timeout=120):
+    """Reads the connection until it stays quiet for quiet_s: the parsed text
+    messages in arrival order."""
+    import json as _json
+    from rawws import OP_PING, OP_PONG, OP_TEXT
+    out = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        f = ws.recv_frame(quiet_s)
+        if f is None:
+            return out
+        _, op, payload = f
+        if op == OP_TEXT:
+            out.append(_json.loads(payload))
+        elif op == OP_PING:
+            ws.send_frame(OP_PONG, payload)
+    raise TimeoutError("the connection never went quiet")
+
+
+def test_drop_policy_drops_oldest_and_sends_a_gap_where_the_hole_is(kafka, topics, gateway):
+    gw = gateway(topics, SEND_QUEUE_BYTES=1024 * 1024, HEART_BEAT_INTERVAL=120, SLOW_CLIENT_POLICY="drop")
+    stalled, healthy = _stalled_and_healthy(gw)
+    try:
+        recs = _flood(kafka, topics, 1200)  # ~10 MB: kernel buffers + the 1 MB queue overflow
+        wait_until(lambda: gw.stats()["slow_consumer_drops"] >= 1, 60, "events dropped for the stalled client")
+        _check_in_order(healthy, recs)
+        msgs = _read_all(stalled)
+        s = gw.stats()
+        assert s["slow_consumer_closes"] == 0 and s["connections"] == 2, s
+        gaps = [m for m in msgs if m["type"] == "gap"]
+        assert gaps and s["gaps_sent"] == len(gaps), (len(gaps), s)
+        # Every record is either delivered or inside a reported gap, none twice;
+        # each gap sits where its hole is, and `since` resumes right before it.
+        delivered = [(m["partition"], m["offset"]) for m in msgs if m["type"] == "event"]
+        assert len(delivered) == len(set(delivered)), "duplicates"
+        dropped = sum(g["dropped"] for g in gaps)
+        assert s["slow_consumer_drops"] == dropped, (s, dropped)
+        assert len(delivered) + dropped == len(recs), (len(delivered), dropped, len(recs))
+        for r in recs:
+            pos = (r["partition_out"], r["offset"])
+            in_gap = any(g["partitions"].get(str(pos[0]), {"from": 1, "to": 0})["from"] <= pos[1]
+                         <= g["partitions"].get(str(pos[0]), {"from": 1, "to": 0})["to"] for g in gaps)
+            assert (pos in set(delivered)) != in_gap, f"{pos}: delivered and dropped, or neither"
+        last = {}
+        for m in msgs:
+            if m["type"] == "event":
+                assert m["offset"] > last.get(m["partition"], -1), "out of order"
+                last[m["partition"]] = m["offset"]
+            elif m["type"] == "gap":
+                for p, rng in m["partitions"].items():
+                    assert rng["from"] > last.get(int(p), -1), "a gap reported after later events"
+                    assert m["since"][p] == rng["from"] - 1
+                    last[int(p)] = rng["to"]
+        assert gw.stats()["subscriptions"] == 2
+    finally:
+        stalled.close()
+        healthy.close()

@@ -2,7 +2,11 @@
 // for integration tests and local runs.
 //   rte-test-registry [--host 127.0.0.1] [--port 0] [--user key:secret]
 // Prints "rte-test-registry listening on http://HOST:PORT" once it accepts
-// connections, then serves until SIGTERM or SIGINT.
+// connections, then serves until SIGTERM or SIGINT. Faults are switched over
+// HTTP (registry/testing/fault_injector.h: POST /_admin/faults); SIGUSR1 takes
+// the registry down (listener and connections closed: clients are refused)
+// and SIGUSR2 brings it back on the same port with the same schemas, each
+// acknowledged on stdout ("rte-test-registry down" / "... up").
 #include <pthread.h>
 #include <signal.h>
 
@@ -13,6 +17,7 @@
 #include <string_view>
 
 #include "registry/registry_server.h"
+#include "registry/testing/fault_injector.h"
 
 namespace {
 
@@ -20,13 +25,17 @@ void Usage(FILE* out) {
   std::fprintf(out,
                "usage: rte-test-registry [--host 127.0.0.1] [--port 0] [--user key:secret]\n"
                "Serves the Confluent Schema Registry REST subset until SIGTERM/SIGINT.\n"
-               "Faults: POST /_admin/faults {\"mode\":\"none|401|404|500|slow\",\"delay_ms\":N}\n");
+               "Faults: POST /_admin/faults {\"mode\":\"none|401|403|404|429|500|503|slow|drop\","
+               "\"delay_ms\":N}\n"
+               "SIGUSR1: go down (connections refused); SIGUSR2: come back up on the same port.\n");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  rte::registry::testing::FaultInjector faults;
   rte::registry::RegistryServerOptions options;
+  options.hook = &faults;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     auto value = [&](std::string_view name) -> const char* {
@@ -70,6 +79,8 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   rte::registry::RegistryServer server(options);
@@ -82,7 +93,23 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig == SIGUSR1) {
+      server.Stop();
+      std::printf("rte-test-registry down\n");
+    } else if (sig == SIGUSR2) {
+      rte::Status up = server.Start();
+      if (!up.ok()) {
+        std::fprintf(stderr, "rte-test-registry: %s\n", up.error().message.c_str());
+        return 1;
+      }
+      std::printf("rte-test-registry up\n");
+    } else {
+      break;
+    }
+    std::fflush(stdout);
+  }
   server.Stop();
   std::fprintf(stderr, "rte-test-registry: stopped by signal %d after %llu requests\n", sig,
                static_cast<unsigned long long>(server.requests()));

@@ -1,0 +1,179 @@
+"""Resume from Kafka positions: a client that reconnects with the last offset it
+saw per partition (`since`), or with a time (`since_time`), gets what it
+missed, in partition order, then continues live with no gap and no duplicate
+at the seam; on both endpoints, on the same or another instance, while
+records keep coming. `recovered:false` when a limit cut the replay short.
+Checked with DeliveryChecker (no loss, no duplicate, order per partition)."""
+
+import threading
+import time
+
+from checker import DeliveryChecker
+from helpers import WsClient, produce_records, record, wait_until
+
+
+def _batch(topics, start, n, org=42, other=43):
+    """n records of `org` over 3 partitions, with one of `other` between each."""
+    recs = []
+    for i in range(start, start + n):
+        recs.append(record(topics, "payment", org, "7", i % 3, i))
+        recs.append(record(topics, "payment", other, "7", i % 3, i))
+    return recs
+
+
+def _mine(recs, org="42"):
+    return [r for r in recs if r["org"] == org]
+
+
+def _last_seen(events):
+    """{"partition": last offset} of a client's events, as `since` wants it."""
+    since = {}
+    for e in events:
+        since[str(e["partition"])] = max(since.get(str(e["partition"]), -1), e["offset"])
+    return since
+
+
+def _subscribe(client, rid, **extra):
+    cmd = {"type": "subscribe", "id": rid, "channel": "payment", "filter": {"organization_id": "42"}}
+    cmd.update(extra)
+    reply = client.request(cmd, timeout=30)
+    assert reply["type"] == "subscribed", reply
+    return reply
+
+
+def _ws(gw, name):
+    return WsClient(f"{gw.ws_base}/ws", name)
+
+
+def test_resume_by_offsets_replays_what_was_missed_then_continues_live(kafka, topics, gateway):
+    gw = gateway(topics)
+    first = _ws(gw, "first")
+    assert _subscribe(first, "s1")["recovered"] is True
+    before = produce_records(kafka, _batch(topics, 0, 30))
+    DeliveryChecker(first).expect(_mine(before)).wait_complete(20)
+    since = _last_seen(first.events())
+    first.close()
+
+    missed = produce_records(kafka, _batch(topics, 30, 40))
+    again = _ws(gw, "again")
+    reply = _subscribe(again, "s2", since=since)
+    assert reply["recovered"] is True and reply["replayed"] == len(_mine(missed)), reply
+    after = produce_records(kafka, _batch(topics, 70, 20))
+    checker = DeliveryChecker(again).expect(_mine(missed) + _mine(after)).forbid(_mine(before))
+    checker.forbid([r for r in before + missed + after if r["org"] == "43"])
+    checker.wait_complete(20)
+    time.sleep(0.5)
+    checker.assert_clean()
+    # The replayed events come first, right after the acknowledgement.
+    msgs = again.snapshot()
+    ack = next(i for i, m in enumerate(msgs) if m.get("id") == "s2")
+    replayed = [(m["partition"], m["offset"]) for m in msgs[ack + 1:ack + 1 + reply["replayed"]]]
+    assert sorted(replayed) == sorted((r["partition_out"], r["offset"]) for r in _mine(missed))
+    s = gw.stats()
+    assert s["replays_recovered"] == 1 and s["replayed_events"] == len(_mine(missed)), s
+    again.close()
+
+
+def test_resume_by_time_and_on_the_prototype_endpoint(kafka, topics, gateway):
+    gw = gateway(topics)
+    produce_records(kafka, _batch(topics, 0, 10))
+    time.sleep(0.2)
+    t = int(time.time() * 1000)
+    time.sleep(0.2)
+    missed = produce_records(kafka, _batch(topics, 10, 25))
+
+    by_time = _ws(gw, "by-time")
+    reply = _subscribe(by_time, "t1", since_time=t)
+    assert reply["recovered"] is True and reply["replayed"] == len(_mine(missed)), reply
+
+    # /getEvents?since=P:O: the last offsets before `missed`, per partition.
+    first_missed = {}
+    for r in _mine(missed):
+        first_missed[r["partition_out"]] = min(first_missed.get(r["partition_out"], 1 << 62), r["offset"])
+    since = ",".join(f"{p}:{o - 1}" for p, o in sorted(first_missed.items()))
+    proto = WsClient(f"{gw.ws_base}/getEvents/payment?organization_id=42&user_id=p&since={since}", "proto")
+    proto_t = WsClient(f"{gw.ws_base}/getEvents/payment?organization_id=42&user_id=q&since_time={t}", "proto-time")
+    wait_until(lambda: gw.stats()["replays_recovered"] == 3, 20, "three resumes served")
+    after = produce_records(kafka, _batch(topics, 35, 10))
+    for cl in (by_time, proto, proto_t):
+        checker = DeliveryChecker(cl).expect(_mine(missed) + _mine(after))
+        checker.forbid([r for r in missed + after if r["org"] == "43"])
+        checker.wait_complete(20)
+        time.sleep(0.3)
+        checker.assert_clean()
+        cl.close()
+
+
+def test_no_gap_and_no_duplicate_at_the_seam_while_records_keep_coming(kafka, topics, gateway):
+    gw = gateway(topics)
+    first = _ws(gw, "first")
+    _subscribe(first, "s1")
+    produced = []
+    stop = threading.Event()
+
+    def producer():
+        i = 0
+        while not stop.is_set():
+            produced.extend(produce_records(kafka, _batch(topics, 1000 + i * 5, 5)))
+            i += 1
+            time.sleep(0.02)
+
+    t = threading.Thread(target=producer, daemon=True)
+    t.start()
+    try:
+        time.sleep(1.0)
+        since = _last_seen(first.events())
+        first.close()
+        time.sleep(0.5)  # records go by while nobody listens
+        again = _ws(gw, "again")
+        reply = _subscribe(again, "s2", since=since)
+        assert reply["recovered"] is True, reply
+        time.sleep(1.0)
+    finally:
+        stop.set()
+        t.join(10)
+    seen = {(e["partition"], e["offset"]) for e in DeliveryChecker(first).events()}
+    want = [r for r in _mine(produced)
+            if r["offset"] > since.get(str(r["partition_out"]), -1)]
+    checker = DeliveryChecker(again).expect(want)
+    checker.wait_complete(30)
+    time.sleep(0.5)
+    checker.assert_clean()
+    assert len(seen) > 0
+    again.close()
+
+
+def test_resume_on_another_instance_after_the_first_stops(kafka, topics, gateway):
+    one = gateway(topics)
+    two = gateway(topics)
+    first = _ws(one, "on-one")
+    _subscribe(first, "s1")
+    before = produce_records(kafka, _batch(topics, 0, 15))
+    DeliveryChecker(first).expect(_mine(before)).wait_complete(20)
+    since = _last_seen(first.events())
+    one.stop()  # a deploy: this instance goes away (drain), the client moves on
+    missed = produce_records(kafka, _batch(topics, 15, 20))
+    moved = _ws(two, "on-two")
+    reply = _subscribe(moved, "s2", since=since)
+    assert reply["recovered"] is True and reply["replayed"] == len(_mine(missed)), reply
+    after = produce_records(kafka, _batch(topics, 35, 10))
+    checker = DeliveryChecker(moved).expect(_mine(missed) + _mine(after)).forbid(_mine(before))
+    checker.wait_complete(20)
+    time.sleep(0.3)
+    checker.assert_clean()
+    moved.close()
+
+
+def test_a_replay_cut_short_says_not_recovered(kafka, topics, gateway):
+    gw = gateway(topics, REPLAY_MAX_RECORDS=10)
+    produce_records(kafka, _batch(topics, 0, 3))
+    since = {"0": -1, "1": -1, "2": -1}  # everything from the start: 6 records of 42 and 43 each
+    produce_records(kafka, _batch(topics, 3, 30))
+    cl = _ws(gw, "cut")
+    reply = _subscribe(cl, "s1", since=since)
+    assert reply["recovered"] is False, reply
+    # Still subscribed: live records arrive.
+    after = produce_records(kafka, _batch(topics, 100, 5))
+    DeliveryChecker(cl).expect(_mine(after)).wait_complete(20)
+    assert gw.stats()["replays_not_recovered"] == 1
+    cl.close()
