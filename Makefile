@@ -54,7 +54,7 @@ clean:
 # bench/results/<scenario>-gateway-<date>.json. BENCH_ARGS passes options to
 # bench/run (e.g. BENCH_ARGS="--target floor").
 .PHONY: bench-s1 bench-s1b bench-s2 bench-s3 bench-s4 bench-s5 bench-s6
-bench-s1 bench-s1b bench-s2 bench-s3 bench-s4 bench-s5 bench-s6: build
+bench-s1 bench-s1b bench-s2 bench-s3 bench-s4 bench-s5 bench-s6: setup build
 	bench/run $(@:bench-%=%) $(BENCH_ARGS)
 
 # A full sitting (bench/sitting): S1 (gateway, node, python, floor BATCH=1 and 4), S1b
@@ -62,5 +62,5 @@ bench-s1 bench-s1b bench-s2 bench-s3 bench-s4 bench-s5 bench-s6: build
 # bench/plot (SVG plots, summary.md). SITTING_ARGS passes options to bench/sitting
 # (e.g. SITTING_ARGS="--only s1,s2 --targets gateway,floor").
 .PHONY: bench-sitting
-bench-sitting: build
+bench-sitting: setup build
 	bench/sitting $(SITTING_ARGS)

@@ -228,6 +228,13 @@ void KafkaConsumer::ControlLoop() {
     const auto now = Clock::now();
     if (ok) last_metadata_ok_ = now;
     const bool answering = ok || now - last_metadata_ok_ <= kUnreachableAfter;
+    const bool outage = !answering && last_metadata_ok_ != Clock::time_point{};
+    if (outage != (stats_.kafka_outage.Get() == 1)) {
+      if (outage) spdlog::error("kafka: no answer for {} s: clients are told, /readyz is 503; waiting for it to return",
+                                std::chrono::duration_cast<std::chrono::seconds>(now - last_metadata_ok_).count());
+      else spdlog::warn("kafka: answering again; delivery continues where it stopped");
+    }
+    stats_.kafka_outage.Set(outage ? 1 : 0);
     stats_.ready.Set(initial_done_ && start_pending_.empty() && applied_generation_ >= handed_generation_ && answering
                          ? 1
                          : 0);

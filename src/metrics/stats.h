@@ -51,6 +51,7 @@ struct IngestStats {
   Gauge assigned_partitions;
   Gauge interest_keys;        // (channel, tenant) pairs with a subscriber somewhere
   Gauge ready;                // 1 when the consumer has its partitions assigned
+  Gauge kafka_outage;         // 1 while Kafka, once reached, has not answered for a while (connections stay open)
   Gauge parked_partitions;    // partitions paused waiting for a schema
   LatencyHistogram ingest_freshness;  // Kafka record timestamp -> polled here (broker and fetch delay)
   Counter dead_letters_produced;  // rejected records delivered to DLQ_TOPIC

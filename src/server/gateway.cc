@@ -177,7 +177,12 @@ bool Gateway::Ready() const {
 std::string Gateway::Readiness(bool* ready) const {
   std::vector<std::string> why;
   if (shutting_down_.load(std::memory_order_relaxed)) why.push_back("shutting down (draining connections)");
-  if (ingest_stats_.ready.Get() != 1) why.push_back("Kafka partitions not assigned yet (or Kafka not answering)");
+  if (KafkaOutage()) {
+    why.push_back("Kafka is not answering (an outage: connections stay open, clients got a status message, "
+                  "delivery continues where it stopped when Kafka returns)");
+  } else if (ingest_stats_.ready.Get() != 1) {
+    why.push_back("Kafka partitions not assigned yet (or Kafka not answering)");
+  }
   if (!authenticator_.ready()) why.push_back("the JWKS not fetched yet");
   if (registry_) {
     if (std::string refused = registry_->AuthFailure(); !refused.empty()) {
@@ -247,6 +252,7 @@ std::string Gateway::MetricsText() const {
   p.Gauge("rte_kafka_assigned_partitions", "partitions this instance reads", static_cast<double>(i.assigned_partitions.Get()));
   p.Gauge("rte_interest_keys", "(channel, tenant) pairs with subscribers", static_cast<double>(i.interest_keys.Get()));
   p.Gauge("rte_ready", "1 when Kafka partitions are assigned", static_cast<double>(i.ready.Get()));
+  p.Gauge("rte_kafka_outage", "1 while Kafka does not answer (connections stay open)", static_cast<double>(i.kafka_outage.Get()));
   p.Gauge("rte_parked_partitions", "partitions paused waiting for a schema (/readyz lists them)",
           static_cast<double>(i.parked_partitions.Get()));
   for (size_t r = 0; r < metrics::kRejectReasonNames.size(); ++r) {
@@ -330,6 +336,7 @@ std::string Gateway::StatsJson() const {
   boost::json::object o;
   const auto& i = ingest_stats_;
   o["ready"] = Ready();
+  o["kafka_outage"] = KafkaOutage();
   o["records_received"] = i.records_received.Get();
   o["records_skipped"] = i.records_skipped.Get();
   o["records_routed"] = i.records_routed.Get();

@@ -70,6 +70,7 @@ class Gateway final : public HttpApi {
   bool Ready() const override;
   std::string Readiness(bool* ready) const override;
   bool tls() const { return tls_ != nullptr; }
+  bool KafkaOutage() const override { return ingest_stats_.kafka_outage.Get() == 1; }
   std::string MetricsText() const override;
   std::string StatsJson() const override;
   std::string ChannelsJson() const override;

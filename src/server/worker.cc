@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "server/http_api.h"
 #include "server/http_connection.h"
 
 namespace rte::server {
@@ -191,6 +192,12 @@ void Worker::DoTick() {
     if (ec || stopping_) return;
     const auto now = session::Clock::now();
     ticking_ = true;
+    if (api_.KafkaOutage() != kafka_outage_) {
+      // Kafka went away or came back: every client hears it.
+      kafka_outage_ = !kafka_outage_;
+      const auto status = KafkaStatusFrame();
+      for (auto& [ptr, s] : sessions_) s->SendFrame(status);
+    }
     for (auto& [ptr, s] : sessions_) s->Tick(now);
     ticking_ = false;
     EraseDead();
@@ -215,6 +222,7 @@ void Worker::Subscribe(const std::shared_ptr<WsSession>& s, const routing::Subsc
                        session::SharedFrame ack) {
   auto change = index_by_key_.Add(key, s.get());
   stats_.subscriptions.Set(static_cast<int64_t>(index_by_key_.size()));
+  if (kafka_outage_) s->SendFrame(KafkaStatusFrame());  // subscribed during an outage: say so
   if (change.tenant_transition) {
     last_pushed_seq_ = interest_.Push({key.tenant_key(), index_, true, 0});
   }
@@ -225,6 +233,10 @@ void Worker::Subscribe(const std::shared_ptr<WsSession>& s, const routing::Subsc
       pending_acks_.emplace(last_pushed_seq_, std::make_pair(s, std::move(ack)));
     }
   }
+}
+
+session::SharedFrame Worker::KafkaStatusFrame() const {
+  return std::make_shared<const std::string>(wire::EncodeFrame(wire::Opcode::kText, wire::KafkaStatusMessage(!kafka_outage_)));
 }
 
 void Worker::Unsubscribe(WsSession* s, const routing::SubscriptionKey& key) {

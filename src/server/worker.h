@@ -140,6 +140,8 @@ class Worker final : public session::SessionHost {
   std::thread thread_;
   bool stopping_ = false;
   bool accepting_ = true;   // until StopAccepting
+  bool kafka_outage_ = false;  // as last told to the clients (checked every tick)
+  session::SharedFrame KafkaStatusFrame() const;
   boost::asio::steady_timer drain_timer_{ioc_};
 
   std::deque<routing::EventPtr> backlog_;  // events posted, not yet fanned out

@@ -65,6 +65,10 @@ struct GapRange {
 // `since` is what to subscribe with to get the dropped events back.
 std::string RenderGap(std::string_view channel, const std::vector<GapRange>& ranges);
 inline std::string_view PingMessage() { return R"({"type":"ping"})"; }
+// {"type":"status","kafka":"unavailable"} during a Kafka outage, "available" after it.
+inline std::string_view KafkaStatusMessage(bool available) {
+  return available ? R"({"type":"status","kafka":"available"})" : R"({"type":"status","kafka":"unavailable"})";
+}
 inline std::string_view PongMessage() { return R"({"type":"pong"})"; }
 
 // The prototype endpoint's resume parameters: since=PARTITION:OFFSET[,...]

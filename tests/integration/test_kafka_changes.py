@@ -87,3 +87,45 @@ def test_new_partitions_are_picked_up(kafka, topics, gateway):
         cl.wait_count(lambda m: m.get("type") == "event", 5, 30, "more records")
         assert {(e["partition"], e["offset"]) for e in cl.events()} == \
             want | {(r["partition_out"], r["offset"]) for r in more}
+
+
+def test_kafka_outage_is_reported_and_delivery_continues_after_it(gateway, own_kafka, request):
+    import threading
+    from checker import DeliveryChecker
+    topics = make_topics(own_kafka, request.node.name)
+    gw = gateway(topics, broker=own_kafka, KAFKA_METADATA_REFRESH_MS=500)
+    multi = WsClient(f"{gw.ws_base}/ws", "multi")
+    multi.subscribe("s", "payment", 42)
+    legacy = WsClient(f"{gw.ws_base}/getEvents/payment?organization_id=42&user_id=u", "legacy")
+    wait_until(lambda: gw.stats()["subscriptions"] == 2, 10, "2 subscriptions")
+    before = produce_records(own_kafka, [record(topics, "payment", 42, "7", i % 3, i) for i in range(6)])
+
+    own_kafka.stop()
+
+    def unavailable(cl):
+        return any(m.get("type") == "status" and m.get("kafka") == "unavailable" for m in cl.snapshot())
+    wait_until(lambda: unavailable(multi) and unavailable(legacy), 60, "clients told Kafka is unavailable")
+    r = gw.get("/readyz")
+    assert r.status_code == 503 and "Kafka is not answering" in r.text, r.text
+    assert gw.stats()["kafka_outage"] is True
+    assert not multi.closed.is_set() and not legacy.closed.is_set()
+
+    # Records produced during the outage (the producer holds them until the broker is back).
+    during = [record(topics, "payment", 42, "7", i % 3, 100 + i) for i in range(6)]
+    producer = threading.Thread(target=lambda: produce_records(own_kafka, during), daemon=True)
+    producer.start()
+    own_kafka.restart()
+    producer.join(90)
+    assert "offset" in during[-1], "the records produced during the outage were not delivered to Kafka"
+
+    def available(cl):
+        return any(m.get("type") == "status" and m.get("kafka") == "available" for m in cl.snapshot())
+    wait_until(lambda: available(multi) and available(legacy), 60, "clients told Kafka is back")
+    after = produce_records(own_kafka, [record(topics, "payment", 42, "7", i % 3, 200 + i) for i in range(6)])
+    for cl in (multi, legacy):
+        checker = DeliveryChecker(cl).expect(before + during + after)
+        checker.wait_complete(60)
+        checker.assert_clean()
+    gw.wait_ready(30)
+    multi.close()
+    legacy.close()
