@@ -147,27 +147,56 @@ void WsSession::StartReplay(const routing::SubscriptionKey& key, ingest::ReplayR
 
 void WsSession::FinishReplay(const routing::SubscriptionKey& key, ingest::ReplayResult result) {
   RTE_DCHECK_THREAD(thread_);
-  auto it = std::find_if(replaying_.begin(), replaying_.end(), [&](const Replaying& r) { return r.key == key; });
-  if (it == replaying_.end() || closing_ || terminated_) return;  // unsubscribed or closed meanwhile
-  Replaying r = std::move(*it);
-  replaying_.erase(it);
-  if (r.ack) {
-    SendText(wire::RenderSubscribed(r.ack_id, host_.channels().Get(key.channel).name, result.recovered,
+  auto find = [&] {
+    return std::find_if(replaying_.begin(), replaying_.end(), [&](const Replaying& r) { return r.key == key; });
+  };
+  auto it = find();
+  if (it == replaying_.end() || it->replayed || closing_ || terminated_) return;  // unsubscribed or closed meanwhile
+  if (it->ack) {
+    SendText(wire::RenderSubscribed(it->ack_id, host_.channels().Get(key.channel).name, result.recovered,
                                     static_cast<int64_t>(result.events.size())));
+    // (Writing it may have pumped other resumes: find ours again.)
+    it = find();
+    if (it == replaying_.end() || closing_ || terminated_) return;
   }
-  for (routing::EventPtr& ev : result.events) {
-    const routing::Event* raw = ev.get();
-    host_.stats().deliveries.Add();
-    if (!Enqueue(SharedFrame(std::move(ev), &raw->frame), false, /*defer=*/true, raw)) return;  // closed: too slow
-  }
-  // Live events held meanwhile: those the replay read too are duplicates.
-  for (Queued& q : r.held) {
-    auto next = std::find_if(result.next.begin(), result.next.end(),
-                             [&](const auto& pn) { return pn.first == q.event->partition; });
-    if (next != result.next.end() && q.event->offset < next->second) continue;
-    if (!Enqueue(std::move(q.frame), false, /*defer=*/true, q.event)) return;
-  }
+  it->replayed = true;
+  it->replay.assign(std::make_move_iterator(result.events.begin()), std::make_move_iterator(result.events.end()));
+  it->next = std::move(result.next);
+  PumpReplays();
   DoWrite();
+}
+
+void WsSession::PumpReplays() {
+  const size_t room = host_.options().send_queue_bytes / 2;
+  for (auto it = replaying_.begin(); it != replaying_.end();) {
+    Replaying& r = *it;
+    if (!r.replayed) {
+      ++it;
+      continue;
+    }
+    // Replayed events first, then the live ones held meanwhile, minus those
+    // the replay read too (the overlap at the seam).
+    while (!r.replay.empty() && (queued_bytes_ < room || head_ == frames_.size())) {
+      routing::EventPtr ev = std::move(r.replay.front());
+      r.replay.pop_front();
+      const routing::Event* raw = ev.get();
+      host_.stats().deliveries.Add();
+      if (!Enqueue(SharedFrame(std::move(ev), &raw->frame), false, /*defer=*/true, raw)) return;  // closed
+    }
+    while (r.replay.empty() && !r.held.empty() && (queued_bytes_ < room || head_ == frames_.size())) {
+      Queued q = std::move(r.held.front());
+      r.held.pop_front();
+      r.held_bytes -= q.frame->size();
+      auto next = std::find_if(r.next.begin(), r.next.end(), [&](const auto& pn) { return pn.first == q.event->partition; });
+      if (next != r.next.end() && q.event->offset < next->second) continue;
+      if (!Enqueue(std::move(q.frame), false, /*defer=*/true, q.event)) return;  // closed
+    }
+    if (r.replay.empty() && r.held.empty()) {
+      it = replaying_.erase(it);  // from now on its events go straight to the queue
+    } else {
+      ++it;
+    }
+  }
 }
 
 void WsSession::AuthFailure(std::string_view reason, std::string_view message) {
@@ -652,6 +681,7 @@ void WsSession::OnWrite(const boost::system::error_code& ec, size_t frames) {
     Terminate();
     return;
   }
+  if (!replaying_.empty() && !closing_) PumpReplays();
   if (closing_ && head_ == frames_.size()) {
     // The close frame is out: half-close; then end once the client's close
     // frame is (or was already) here, or it closes, or the grace ends.

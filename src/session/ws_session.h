@@ -17,6 +17,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -162,15 +163,23 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   };
   std::map<routing::ChannelId, std::map<int32_t, DroppedRange>> dropped_;
 
-  // Subscriptions waiting for their replay: their live events are held here.
+  // Subscriptions being resumed: their live events are held here until the
+  // replay is done and its events have gone into the send queue.
   struct Replaying {
     routing::SubscriptionKey key;
     std::string ack_id;  // /ws: the subscribe's id; the prototype gets no ack
     bool ack = false;
-    std::vector<Queued> held;
+    std::deque<Queued> held;
     size_t held_bytes = 0;
+    bool replayed = false;                            // FinishReplay came
+    std::deque<routing::EventPtr> replay;             // replayed events not queued yet
+    std::vector<std::pair<int32_t, int64_t>> next;    // per partition: first offset not replayed
   };
   std::vector<Replaying> replaying_;
+  // Moves replayed, then held, events into the send queue while it has room
+  // (half its cap), so a large resume flows at the client's pace instead of
+  // overflowing the queue; a subscription whose backlog is empty flows live.
+  void PumpReplays();
   // Starts the resume of a subscription just added (HandleCommand / SubscribePrototype).
   void StartReplay(const routing::SubscriptionKey& key, ingest::ReplayRequest from, bool ack, std::string ack_id);
   size_t head_ = 0;

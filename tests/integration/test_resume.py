@@ -177,3 +177,26 @@ def test_a_replay_cut_short_says_not_recovered(kafka, topics, gateway):
     DeliveryChecker(cl).expect(_mine(after)).wait_complete(20)
     assert gw.stats()["replays_not_recovered"] == 1
     cl.close()
+
+
+def test_a_resume_larger_than_the_send_queue_flows_at_the_clients_pace(kafka, topics, gateway):
+    # 4 KiB of send queue, ~60 KB of missed events: replayed in steps as the client reads,
+    # never over the bound (which would close it with 1013).
+    gw = gateway(topics, SEND_QUEUE_BYTES=4096)
+    first = _ws(gw, "first")
+    _subscribe(first, "s1")
+    before = produce_records(kafka, _batch(topics, 0, 3))
+    DeliveryChecker(first).expect(_mine(before)).wait_complete(20)
+    since = _last_seen(first.events())
+    first.close()
+    missed = produce_records(kafka, _batch(topics, 3, 300))
+    again = _ws(gw, "again")
+    reply = _subscribe(again, "s2", since=since)
+    assert reply["recovered"] is True and reply["replayed"] == len(_mine(missed)), reply
+    after = produce_records(kafka, _batch(topics, 400, 20))
+    checker = DeliveryChecker(again).expect(_mine(missed) + _mine(after))
+    checker.wait_complete(30)
+    time.sleep(0.3)
+    checker.assert_clean()
+    assert gw.stats()["slow_consumer_closes"] == 0
+    again.close()
