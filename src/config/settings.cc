@@ -531,6 +531,8 @@ void LoadKafka(Loader& L, Settings& s, bool require_kafka) {
   s.kafka.metadata_refresh_ms = L.Int<int>("KAFKA_METADATA_REFRESH_MS", 5000, 100, 3600000);
   s.kafka.replay_max_records = L.Int<int64_t>("REPLAY_MAX_RECORDS", 100000, 1, 100000000);
   s.kafka.replay_timeout_ms = L.Int<int>("REPLAY_TIMEOUT_MS", 10000, 100, 600000);
+  s.kafka.replay_window_bytes = L.Int<size_t>("REPLAY_WINDOW_BYTES", size_t{1} << 20, 0, size_t{1} << 32);
+  s.kafka.replay_window_records = L.Int<size_t>("REPLAY_WINDOW_RECORDS", 10000, 0, 10000000);
   // KAFKA_CONFIG: "prop=value;prop=value" passed to librdkafka as is. Values
   // may be secrets (sasl.password=...): messages show property names only.
   if (auto extra = L.Raw("KAFKA_CONFIG")) {
@@ -860,6 +862,8 @@ const std::vector<VariableDoc>& DocumentedVariables() {
       {"KAFKA_METADATA_REFRESH_MS", "5000", "how often new partitions are looked for"},
       {"REPLAY_MAX_RECORDS", "100000", "records one resume (since / since_time) may read from Kafka; more: recovered:false"},
       {"REPLAY_TIMEOUT_MS", "10000", "longest one resume may take; longer: recovered:false"},
+      {"REPLAY_WINDOW_BYTES", "1048576", "recent records kept in memory per partition to serve resumes without reading Kafka (0: off)"},
+      {"REPLAY_WINDOW_RECORDS", "10000", "at most this many records per partition in that window (0: off)"},
       {"KAFKA_CONFIG", "", "any librdkafka properties: prop=value;prop=value"},
       {"KAFKA_SCHEMA_REGISTRY_URL", "", "Confluent Schema Registry URL"},
       {"KAFKA_SCHEMA_REGISTRY_USER", "", "registry key:secret, sent as HTTP Basic"},

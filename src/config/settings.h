@@ -61,6 +61,8 @@ struct KafkaSettings {
   int metadata_refresh_ms = 5000;  // how often new partitions are looked for
   int64_t replay_max_records = 100000;  // REPLAY_MAX_RECORDS: records one resume may read
   int replay_timeout_ms = 10000;        // REPLAY_TIMEOUT_MS: longest one resume may take
+  size_t replay_window_bytes = 1 << 20; // REPLAY_WINDOW_BYTES: recent records kept in memory per partition
+  size_t replay_window_records = 10000; // REPLAY_WINDOW_RECORDS: and at most this many
   // Any librdkafka property, passed through last (overrides the above).
   std::vector<std::pair<std::string, std::string>> extra;
 };

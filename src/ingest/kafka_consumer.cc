@@ -47,7 +47,7 @@ void ErrorCallback(rd_kafka_t*, int err, const char* reason, void* opaque) {
 
 KafkaConsumer::KafkaConsumer(const config::Settings& settings, const routing::ChannelTable& channels,
                              routing::InterestUpdates& interest_updates, routing::EventSink& sink,
-                             metrics::IngestStats& stats, FramedDecoder* framed)
+                             metrics::IngestStats& stats, FramedDecoder* framed, RecentRecords* recent)
     : settings_(settings),
       channels_(channels),
       interest_updates_(interest_updates),
@@ -55,7 +55,8 @@ KafkaConsumer::KafkaConsumer(const config::Settings& settings, const routing::Ch
       stats_(stats),
       decoder_(framed),
       router_(channels, decoder_, interest_, sink, stats),
-      dead_letters_(settings, stats) {}
+      dead_letters_(settings, stats),
+      recent_(recent) {}
 
 KafkaConsumer::~KafkaConsumer() { Stop(); }
 
@@ -302,8 +303,9 @@ void KafkaConsumer::HandleMessage(rd_kafka_message_t* msg) {
   const RecordRouter::Outcome outcome = router_.Route(r);
   if (outcome == RecordRouter::Outcome::kPending) {
     Park(topic, msg->partition, msg->offset);
-    return;
+    return;  // read again once the schema is there: not in the window yet
   }
+  if (recent_) recent_->Append(r);
   if (outcome == RecordRouter::Outcome::kKeyError || outcome == RecordRouter::Outcome::kValueError) {
     dead_letters_.Send(r, router_.last_error());
   }

@@ -37,6 +37,7 @@
 #include "config/settings.h"
 #include "ingest/dead_letter_queue.h"
 #include "ingest/payload_decoder.h"
+#include "ingest/recent_records.h"
 #include "ingest/record_router.h"
 #include "metrics/stats.h"
 #include "routing/channel_table.h"
@@ -67,7 +68,7 @@ class KafkaConsumer {
  public:
   KafkaConsumer(const config::Settings& settings, const routing::ChannelTable& channels,
                 routing::InterestUpdates& interest_updates, routing::EventSink& sink,
-                metrics::IngestStats& stats, FramedDecoder* framed);
+                metrics::IngestStats& stats, FramedDecoder* framed, RecentRecords* recent = nullptr);
   ~KafkaConsumer();
   KafkaConsumer(const KafkaConsumer&) = delete;
   KafkaConsumer& operator=(const KafkaConsumer&) = delete;
@@ -119,6 +120,7 @@ class KafkaConsumer {
   routing::InterestTable interest_;  // ingest thread only
   RecordRouter router_;
   DeadLetterQueue dead_letters_;
+  RecentRecords* recent_;  // every record polled goes here too (resumes); may be null
   std::vector<routing::InterestUpdate> updates_scratch_;
 
   rd_kafka_s* rk_ = nullptr;

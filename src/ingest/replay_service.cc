@@ -37,8 +37,8 @@ struct Part {
 }  // namespace
 
 ReplayService::ReplayService(const config::Settings& settings, const routing::ChannelTable& channels,
-                             FramedDecoder* framed, ReplayLimits limits)
-    : settings_(settings), channels_(channels), framed_(framed), limits_(limits) {}
+                             FramedDecoder* framed, ReplayLimits limits, const RecentRecords* recent)
+    : settings_(settings), channels_(channels), framed_(framed), limits_(limits), recent_(recent) {}
 
 ReplayService::~ReplayService() { Stop(); }
 
@@ -70,6 +70,7 @@ void ReplayService::Stop() {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
+  stopping_.store(true, std::memory_order_relaxed);
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   std::deque<Job> left;
@@ -171,10 +172,56 @@ ReplayResult ReplayService::Execute(const ReplayRequest& request) {
     out.why = starts.error().message;
     return out;
   }
+  // The live path's pipeline, for one tenant: other tenants' records are
+  // skipped before their value is decoded.
+  routing::InterestTable interest;
+  interest.Apply({routing::TenantKey{request.channel, request.tenant}, 0, true, 0});
+  CollectingSink sink;
+  metrics::IngestStats stats;  // this job's own; the totals are the service's counters
+  PayloadDecoder decoder(framed_);
+  RecordRouter router(channels_, decoder, interest, sink, stats);
+  // Routes one record into `part`; false when its schema never came.
+  auto route = [&](Part& part, const RecordView& view) {
+    RecordRouter::Outcome outcome = router.Route(view);
+    while (outcome == RecordRouter::Outcome::kPending && Clock::now() < deadline &&
+           !stopping_.load(std::memory_order_relaxed)) {
+      // A schema the registry client is still fetching: this thread may wait.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      outcome = router.Route(view);
+    }
+    if (outcome == RecordRouter::Outcome::kPending) return false;
+    for (routing::EventPtr& ev : sink.events) {
+      if (ev->channel == request.channel && (request.property.empty() || ev->property == request.property)) {
+        part.events.push_back(std::move(ev));
+      }
+    }
+    sink.events.clear();
+    part.next = view.offset + 1;
+    return true;
+  };
+
   bool complete = true;
   std::vector<Part> parts;
   rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(static_cast<int>(starts->size()));
   for (auto [partition, start] : *starts) {
+    // In memory: the window holds every record from `start` up to where the
+    // live stream already is (the subscription was in effect before this job).
+    if (recent_ && start != std::numeric_limits<int64_t>::max()) {
+      if (auto records = recent_->From(topic, partition, start)) {
+        Part part{partition, start, start, {}};
+        for (const RecentRecords::Record& rec : *records) {
+          if (!route(part, rec.View())) {
+            complete = false;
+            out.why = "a schema was not available in time";
+            break;
+          }
+        }
+        part.end = part.next;
+        window_hits_.fetch_add(1, std::memory_order_relaxed);
+        parts.push_back(std::move(part));
+        continue;
+      }
+    }
     int64_t low = 0, high = 0;
     rd_kafka_resp_err_t err =
         rd_kafka_query_watermark_offsets(rk_, topic.c_str(), partition, &low, &high, kQueryTimeoutMs);
@@ -196,16 +243,13 @@ ReplayResult ReplayService::Execute(const ReplayRequest& request) {
   if (assignment->cnt > 0) rd_kafka_assign(rk_, assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
 
-  // The live path's pipeline, for one tenant: other tenants' records are
-  // skipped before their value is decoded.
-  routing::InterestTable interest;
-  interest.Apply({routing::TenantKey{request.channel, request.tenant}, 0, true, 0});
-  CollectingSink sink;
-  metrics::IngestStats stats;  // this job's own; the totals are the service's counters
-  PayloadDecoder decoder(framed_);
-  RecordRouter router(channels_, decoder, interest, sink, stats);
   auto unfinished = [&] { return std::any_of(parts.begin(), parts.end(), [](const Part& p) { return !p.done(); }); };
   while (unfinished()) {
+    if (stopping_.load(std::memory_order_relaxed)) {
+      complete = false;
+      out.why = "the gateway is shutting down";
+      break;
+    }
     if (Clock::now() >= deadline) {
       complete = false;
       out.why = "the replay took longer than REPLAY_TIMEOUT_MS";
@@ -234,27 +278,13 @@ ReplayResult ReplayService::Execute(const ReplayRequest& request) {
       continue;
     }
     ++out.records_read;
-    const RecordView view = ViewOfMessage(msg);
-    RecordRouter::Outcome outcome = router.Route(view);
-    while (outcome == RecordRouter::Outcome::kPending && Clock::now() < deadline) {
-      // A schema the registry client is still fetching: this thread may wait.
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      outcome = router.Route(view);
-    }
-    const int64_t offset = msg->offset;
+    const bool routed = route(*part, ViewOfMessage(msg));
     rd_kafka_message_destroy(msg);
-    if (outcome == RecordRouter::Outcome::kPending) {
+    if (!routed) {
       complete = false;
       out.why = "a schema was not available in time";
       break;
     }
-    for (routing::EventPtr& ev : sink.events) {
-      if (ev->channel == request.channel && (request.property.empty() || ev->property == request.property)) {
-        part->events.push_back(std::move(ev));
-      }
-    }
-    sink.events.clear();
-    part->next = offset + 1;
   }
   rd_kafka_assign(rk_, nullptr);
   for (Part& p : parts) {

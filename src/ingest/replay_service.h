@@ -30,6 +30,7 @@
 #include "base/result.h"
 #include "config/settings.h"
 #include "ingest/payload_decoder.h"
+#include "ingest/recent_records.h"
 #include "routing/channel_table.h"
 #include "routing/event.h"
 
@@ -65,8 +66,9 @@ class ReplayService {
   static constexpr size_t kMaxPending = 256;
   using Done = std::function<void(ReplayResult)>;
 
+  // `recent` (may be null): the in-memory window served before Kafka is read.
   ReplayService(const config::Settings& settings, const routing::ChannelTable& channels, FramedDecoder* framed,
-                ReplayLimits limits);
+                ReplayLimits limits, const RecentRecords* recent = nullptr);
   ~ReplayService();
   ReplayService(const ReplayService&) = delete;
   ReplayService& operator=(const ReplayService&) = delete;
@@ -82,6 +84,8 @@ class ReplayService {
   uint64_t jobs_not_recovered() const { return not_recovered_.load(std::memory_order_relaxed); }
   uint64_t records_read() const { return records_read_.load(std::memory_order_relaxed); }
   uint64_t events_replayed() const { return events_replayed_.load(std::memory_order_relaxed); }
+  // Partitions of resumes served from the in-memory window (no broker read).
+  uint64_t window_hits() const { return window_hits_.load(std::memory_order_relaxed); }
 
  private:
   struct Job {
@@ -104,12 +108,15 @@ class ReplayService {
   std::condition_variable cv_;
   std::deque<Job> pending_;
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};  // a running job gives up (Stop must not wait for it)
   std::thread thread_;
 
   std::atomic<uint64_t> recovered_{0};
   std::atomic<uint64_t> not_recovered_{0};
   std::atomic<uint64_t> records_read_{0};
   std::atomic<uint64_t> events_replayed_{0};
+  std::atomic<uint64_t> window_hits_{0};
+  const RecentRecords* recent_;
 };
 
 }  // namespace rte::ingest

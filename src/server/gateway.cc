@@ -87,9 +87,11 @@ Gateway::Gateway(config::Settings settings, ingest::FramedDecoder* framed, auth:
       registry_(registry),
       limits_(settings_.limits.max_connections_per_ip, settings_.limits.max_connections_per_user),
       channels_(settings_.channels),
+      recent_(settings_.kafka.replay_window_bytes, settings_.kafka.replay_window_records),
       replay_(settings_, channels_, framed,
               ingest::ReplayLimits{settings_.kafka.replay_max_records,
-                                   std::chrono::milliseconds(settings_.kafka.replay_timeout_ms)}),
+                                   std::chrono::milliseconds(settings_.kafka.replay_timeout_ms)},
+              &recent_),
       workers_([this] {
         std::vector<std::unique_ptr<Worker>> ws;
         const int n = std::min(settings_.server.workers, routing::kMaxWorkers);
@@ -100,7 +102,7 @@ Gateway::Gateway(config::Settings settings, ingest::FramedDecoder* framed, auth:
         return ws;
       }()),
       dispatcher_(std::make_unique<Dispatcher>(Raw(workers_))),
-      consumer_(settings_, channels_, interest_updates_, *dispatcher_, ingest_stats_, framed) {
+      consumer_(settings_, channels_, interest_updates_, *dispatcher_, ingest_stats_, framed, &recent_) {
   interest_updates_.SetAppliedCallback([this](int worker, uint64_t seq) {
     if (static_cast<size_t>(worker) < workers_.size()) workers_[worker]->OnInterestApplied(seq);
   });
@@ -300,6 +302,9 @@ std::string Gateway::MetricsText() const {
             "result=\"not_recovered\"");
   p.Counter("rte_replay_records_read_total", "records the replay consumer read from Kafka", replay_.records_read());
   p.Counter("rte_replayed_events_total", "events replayed to resuming clients", replay_.events_replayed());
+  p.Counter("rte_replay_window_hits_total", "partitions of resumes served from the in-memory window (no broker read)",
+            replay_.window_hits());
+  p.Gauge("rte_replay_window_bytes", "bytes of recent records kept in memory for resumes", static_cast<double>(recent_.bytes()));
   p.Histogram("rte_ingest_freshness_seconds", "age of records (now - Kafka timestamp) when the ingest thread polls them",
               IngestFreshness());
   p.Histogram("rte_delivery_freshness_seconds",
@@ -348,6 +353,8 @@ std::string Gateway::StatsJson() const {
   o["replays_recovered"] = replay_.jobs_recovered();
   o["replays_not_recovered"] = replay_.jobs_not_recovered();
   o["replayed_events"] = replay_.events_replayed();
+  o["replay_window_hits"] = replay_.window_hits();
+  o["replay_records_read"] = replay_.records_read();
   // Quantiles as bucket upper bounds, in ms (-1: no sample yet).
   const auto ingest = IngestFreshness();
   const auto delivery = DeliveryFreshness();

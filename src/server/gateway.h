@@ -91,6 +91,7 @@ class Gateway final : public HttpApi {
   routing::InterestUpdates interest_updates_;
   metrics::IngestStats ingest_stats_;
   std::atomic<bool> shutting_down_{false};  // set by Stop (main thread); read by /readyz on workers
+  ingest::RecentRecords recent_;  // the in-memory window of recent records (ingest appends, replay reads)
   ingest::ReplayService replay_;  // resumes (since / since_time); before the workers that use it
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Dispatcher> dispatcher_;

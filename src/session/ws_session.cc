@@ -166,6 +166,10 @@ void WsSession::FinishReplay(const routing::SubscriptionKey& key, ingest::Replay
   DoWrite();
 }
 
+size_t WsSession::MaxHeldBytes() const {
+  return std::max<size_t>(4 * host_.options().send_queue_bytes, size_t{1} << 20);
+}
+
 void WsSession::PumpReplays() {
   const size_t room = host_.options().send_queue_bytes / 2;
   for (auto it = replaying_.begin(); it != replaying_.end();) {
@@ -519,10 +523,11 @@ bool WsSession::Deliver(const SharedFrame& frame, const routing::Event* event, b
           (property_key ? r.key.property != event->property : !r.key.property.empty())) {
         continue;
       }
-      // Held until the replay is done; bounded like the send queue.
+      // Held until the replay is done and through; bounded (records the
+      // ingest thread was still catching up on count here too).
       r.held_bytes += frame->size();
       r.held.push_back(Queued{frame, event});
-      if (r.held_bytes > host_.options().send_queue_bytes) {
+      if (r.held_bytes > MaxHeldBytes()) {
         host_.stats().slow_consumer_closes.Add();
         Close(wire::kCloseTryAgainLater, "slow consumer: too many events while resuming");
       }

@@ -180,6 +180,9 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // (half its cap), so a large resume flows at the client's pace instead of
   // overflowing the queue; a subscription whose backlog is empty flows live.
   void PumpReplays();
+  // Bound of the live events held for one resuming subscription:
+  // 4 x SEND_QUEUE_BYTES, at least 1 MiB (over it: 1013).
+  size_t MaxHeldBytes() const;
   // Starts the resume of a subscription just added (HandleCommand / SubscribePrototype).
   void StartReplay(const routing::SubscriptionKey& key, ingest::ReplayRequest from, bool ack, std::string ack_id);
   size_t head_ = 0;

@@ -71,6 +71,30 @@ def test_resume_by_offsets_replays_what_was_missed_then_continues_live(kafka, to
     assert sorted(replayed) == sorted((r["partition_out"], r["offset"]) for r in _mine(missed))
     s = gw.stats()
     assert s["replays_recovered"] == 1 and s["replayed_events"] == len(_mine(missed)), s
+    # Served from the in-memory window: no record read from Kafka for it.
+    assert s["replay_window_hits"] == 3 and s["replay_records_read"] == 0, s
+    again.close()
+
+
+def test_beyond_the_in_memory_window_the_resume_reads_kafka(kafka, topics, gateway):
+    gw = gateway(topics, REPLAY_WINDOW_RECORDS=5)
+    first = _ws(gw, "first")
+    _subscribe(first, "s1")
+    before = produce_records(kafka, _batch(topics, 0, 6))
+    DeliveryChecker(first).expect(_mine(before)).wait_complete(20)
+    since = _last_seen(first.events())
+    first.close()
+    missed = produce_records(kafka, _batch(topics, 6, 60))  # 40 records per partition: past the window of 5
+    again = _ws(gw, "again")
+    reply = _subscribe(again, "s2", since=since)
+    assert reply["recovered"] is True and reply["replayed"] == len(_mine(missed)), reply
+    after = produce_records(kafka, _batch(topics, 100, 10))
+    checker = DeliveryChecker(again).expect(_mine(missed) + _mine(after)).forbid(_mine(before))
+    checker.wait_complete(20)
+    time.sleep(0.3)
+    checker.assert_clean()
+    s = gw.stats()
+    assert s["replay_window_hits"] == 0 and s["replay_records_read"] >= len(missed), s
     again.close()
 
 
@@ -165,7 +189,7 @@ def test_resume_on_another_instance_after_the_first_stops(kafka, topics, gateway
 
 
 def test_a_replay_cut_short_says_not_recovered(kafka, topics, gateway):
-    gw = gateway(topics, REPLAY_MAX_RECORDS=10)
+    gw = gateway(topics, REPLAY_MAX_RECORDS=10, REPLAY_WINDOW_BYTES=0)  # the limit is on Kafka reads
     produce_records(kafka, _batch(topics, 0, 3))
     since = {"0": -1, "1": -1, "2": -1}  # everything from the start: 6 records of 42 and 43 each
     produce_records(kafka, _batch(topics, 3, 30))
