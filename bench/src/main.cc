@@ -268,6 +268,7 @@ struct Options {
   std::string scenario;
   std::string gateway_url, bootstrap, out, token, target = "gateway", source, registry;
   std::optional<std::string> org_prefix;
+  std::string assert_stalled;
   int gateway_pid = 0;
   double max_seconds = 0;
   int connections = -1, duration = -1, threads = 0;
@@ -873,6 +874,27 @@ int Bench::Run() {
     if (producer_ && producer_->total() == 0) broken.push_back("nothing was produced");
     if (tf.deliveries == 0) broken.push_back("nothing was delivered");
   }
+  // (A stalled client may never see the 1013 close frame: it sits behind
+  // what the client did not read; the gateway's own count says why it closed.)
+  const auto stalled_stats = scn_.assert_stalled.empty() ? std::nullopt : GetJson(gw_, "/api/stats");
+  if (scn_.assert_stalled == "close") {
+    const int64_t slow = stalled_stats ? JInt(*stalled_stats, "slow_consumer_closes") : -1;
+    if (fin.stalled == 0 || fin.stalled_closed != fin.stalled || slow != static_cast<int64_t>(fin.stalled))
+      broken.push_back(fmt::format("SLOW_CLIENT_POLICY=close: {} of {} stalled clients closed, {} closed as slow "
+                                   "consumers by the gateway (want all, and only them)",
+                                   fin.stalled_closed, fin.stalled, slow));
+  }
+  if (scn_.assert_stalled == "drop") {
+    const auto& st = stalled_stats;
+    const int64_t gaps = st ? JInt(*st, "gaps_sent") : -1;
+    if (fin.stalled == 0 || fin.stalled_closed != 0 || gaps <= 0)
+      broken.push_back(fmt::format("SLOW_CLIENT_POLICY=drop: {} of {} stalled clients closed (want none), {} gap "
+                                   "messages sent (want some)",
+                                   fin.stalled_closed, fin.stalled, gaps));
+  }
+  if (scn_.max_gateway_rss_mb > 0 && static_cast<int64_t>(peak_rss_kb_ / 1024) > scn_.max_gateway_rss_mb)
+    broken.push_back(fmt::format("the gateway's RSS peaked at {} MB, over max_gateway_rss_mb {}", peak_rss_kb_ / 1024,
+                                 scn_.max_gateway_rss_mb));
   // Always (when the target has /api/stats): a record the gateway rejected
   // means the bench measured some other path than the one it meant to.
   if (!rejected_what.empty())
@@ -1029,6 +1051,13 @@ int RunCommand(Options& o) {
   if (o.threads > 0) scn.threads = o.threads;
   if (!o.source.empty()) scn.source = o.source;
   if (o.org_prefix) scn.org_prefix = *o.org_prefix;
+  if (!o.assert_stalled.empty()) {
+    if (o.assert_stalled != "close" && o.assert_stalled != "drop") {
+      std::fprintf(stderr, "bench: --assert-stalled must be close or drop\n");
+      return 2;
+    }
+    scn.assert_stalled = o.assert_stalled;
+  }
   if (o.max_seconds > 0) scn.max_seconds = o.max_seconds;
   if (std::string e = CheckLoopback(scn); !e.empty()) {
     std::fprintf(stderr, "bench: %s\n", e.c_str());
@@ -1104,6 +1133,8 @@ int main(int argc, char** argv) {
   run->add_option("--duration", o.duration, "override every step's duration_s");
   run->add_option("--threads", o.threads, "client io threads");
   run->add_flag("--quiet", o.quiet, "no progress lines");
+  run->add_option("--assert-stalled", o.assert_stalled,
+                  "close | drop: how the gateway must treat stalled clients (see assert_stalled in bench/README.md)");
   run->add_option("--source", o.source, "override source: kafka | server | none");
   run->add_option("--org-prefix", o.org_prefix, "organization names are PREFIX0, PREFIX1, ... (default o)");
   std::string bootstrap, topic;

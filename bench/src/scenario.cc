@@ -91,7 +91,7 @@ Scenario LoadScenario(const std::string& path) {
       "churn", "source", "bootstrap", "gateway_url", "token", "partitions", "drain_s", "settle_s",
       "connect_timeout_s", "hold_s", "threads", "source_ips", "send_queue_bytes", "stats",
       "assert_no_loss", "max_seconds", "description", "user_prefix", "org_prefix", "prop_prefix",
-      "value_format", "registry_url"};
+      "value_format", "registry_url", "assert_stalled", "max_gateway_rss_mb"};
   Scenario s;
   try {
     if (!y.IsMap()) throw std::runtime_error("not a YAML map");
@@ -128,6 +128,10 @@ Scenario LoadScenario(const std::string& path) {
     Get(y, "send_queue_bytes", s.send_queue_bytes);
     Get(y, "stats", s.stats);
     Get(y, "assert_no_loss", s.assert_no_loss);
+    Get(y, "assert_stalled", s.assert_stalled);
+    Get(y, "max_gateway_rss_mb", s.max_gateway_rss_mb);
+    if (!s.assert_stalled.empty() && s.assert_stalled != "close" && s.assert_stalled != "drop")
+      throw std::runtime_error("assert_stalled must be close or drop");
     Get(y, "max_seconds", s.max_seconds);
     Get(y, "user_prefix", s.user_prefix);
     Get(y, "org_prefix", s.org_prefix);

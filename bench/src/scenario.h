@@ -59,6 +59,10 @@ struct Scenario {
   std::string prop_prefix = "p";
   // Assertions (exit code 1 when broken): the CI smoke uses them.
   bool assert_no_loss = false;          // zero losses, duplicates, foreign records, closures, connect failures
+  // Stalled clients (stalled_fraction): "close" = every one closed with 1013;
+  // "drop" = none closed and the gateway dropped events for them (gaps sent).
+  std::string assert_stalled;
+  int64_t max_gateway_rss_mb = 0;       // > 0: the gateway's peak RSS must stay under it
   double max_seconds = 900;
 
   int Streams() const;                  // channels × organizations × max(1, properties)

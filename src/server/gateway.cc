@@ -140,7 +140,10 @@ Result<uint16_t> Gateway::Start() {
   ::close(*fd);  // every worker holds its own descriptor of the socket
   if (Status s = consumer_.Start(); !s) return s.error();
   if (Status s = replay_.Start(); !s) return s.error();
-  for (auto& w : workers_) w->Start();
+  for (auto& w : workers_) {
+    w->WatchKafkaOutage(&ingest_stats_.kafka_outage);
+    w->Start();
+  }
   started_ = true;
   return port;
 }

@@ -70,7 +70,8 @@ class Gateway final : public HttpApi {
   bool Ready() const override;
   std::string Readiness(bool* ready) const override;
   bool tls() const { return tls_ != nullptr; }
-  bool KafkaOutage() const override { return ingest_stats_.kafka_outage.Get() == 1; }
+  // True during a Kafka outage (workers tell their clients: Worker::WatchKafkaOutage).
+  bool KafkaOutage() const { return ingest_stats_.kafka_outage.Get() == 1; }
   std::string MetricsText() const override;
   std::string StatsJson() const override;
   std::string ChannelsJson() const override;

@@ -15,8 +15,6 @@ class HttpApi {
   // The /readyz body: "ready" or "not ready: <why>", then one line per
   // partition waiting for a schema (which, where, why). Sets *ready as Ready().
   virtual std::string Readiness(bool* ready) const = 0;
-  // True during a Kafka outage (workers tell their clients).
-  virtual bool KafkaOutage() const = 0;
   virtual std::string MetricsText() const = 0;
   virtual std::string StatsJson() const = 0;
   virtual std::string ChannelsJson() const = 0;

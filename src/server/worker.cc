@@ -192,7 +192,8 @@ void Worker::DoTick() {
     if (ec || stopping_) return;
     const auto now = session::Clock::now();
     ticking_ = true;
-    if (api_.KafkaOutage() != kafka_outage_) {
+    const bool outage = kafka_outage_flag_ && kafka_outage_flag_->Get() == 1;
+    if (outage != kafka_outage_) {
       // Kafka went away or came back: every client hears it.
       kafka_outage_ = !kafka_outage_;
       const auto status = KafkaStatusFrame();

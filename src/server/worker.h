@@ -60,6 +60,8 @@ class Worker final : public session::SessionHost {
   // Accepts on a dup() of `listen_fd` (from OpenListener); with `tls`, every
   // connection starts with a TLS handshake.
   Status Listen(int listen_fd, boost::asio::ssl::context* tls);
+  // The gauge that says a Kafka outage is on (read every tick). Before Start.
+  void WatchKafkaOutage(const metrics::Gauge* flag) { kafka_outage_flag_ = flag; }
   void Start();
   // Stops accepting, closes every session with 1001 and stops the loop after
   // a short grace. Thread: any.
@@ -141,6 +143,7 @@ class Worker final : public session::SessionHost {
   bool stopping_ = false;
   bool accepting_ = true;   // until StopAccepting
   bool kafka_outage_ = false;  // as last told to the clients (checked every tick)
+  const metrics::Gauge* kafka_outage_flag_ = nullptr;  // the ingest side's rte_kafka_outage (relaxed read)
   session::SharedFrame KafkaStatusFrame() const;
   boost::asio::steady_timer drain_timer_{ioc_};
 
