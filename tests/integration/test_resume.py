@@ -45,19 +45,37 @@ def _ws(gw, name):
     return WsClient(f"{gw.ws_base}/ws", name)
 
 
-def test_resume_by_offsets_replays_what_was_missed_then_continues_live(kafka, topics, gateway):
-    gw = gateway(topics)
+def _see_then_leave(kafka, topics, gw, n_before, subscribe_checks=False):
+    """A client subscribes, receives n_before records of organization 42 (and
+    of 43 around them), records its last offsets and disconnects: returns
+    (records produced, its `since`)."""
     first = _ws(gw, "first")
-    assert _subscribe(first, "s1")["recovered"] is True
-    before = produce_records(kafka, _batch(topics, 0, 30))
+    reply = _subscribe(first, "s1")
+    if subscribe_checks:
+        assert reply["recovered"] is True
+    before = produce_records(kafka, _batch(topics, 0, n_before))
     DeliveryChecker(first).expect(_mine(before)).wait_complete(20)
     since = _last_seen(first.events())
     first.close()
+    return before, since
 
-    missed = produce_records(kafka, _batch(topics, 30, 40))
+
+def _resume(gw, since, missed):
+    """A new connection subscribes with `since`: recovered, and at most
+    `missed` (organization 42's part) replayed: what the live stream had not
+    reached yet when the in-memory window was read comes right after, live
+    (the DeliveryChecker of each test sees that nothing is missing)."""
     again = _ws(gw, "again")
     reply = _subscribe(again, "s2", since=since)
-    assert reply["recovered"] is True and reply["replayed"] == len(_mine(missed)), reply
+    assert reply["recovered"] is True and 0 < reply["replayed"] <= len(_mine(missed)), reply
+    return again, reply
+
+
+def test_resume_by_offsets_replays_what_was_missed_then_continues_live(kafka, topics, gateway):
+    gw = gateway(topics)
+    before, since = _see_then_leave(kafka, topics, gw, 30, subscribe_checks=True)
+    missed = produce_records(kafka, _batch(topics, 30, 40))
+    again, reply = _resume(gw, since, missed)
     after = produce_records(kafka, _batch(topics, 70, 20))
     checker = DeliveryChecker(again).expect(_mine(missed) + _mine(after)).forbid(_mine(before))
     checker.forbid([r for r in before + missed + after if r["org"] == "43"])
@@ -68,9 +86,9 @@ def test_resume_by_offsets_replays_what_was_missed_then_continues_live(kafka, to
     msgs = again.snapshot()
     ack = next(i for i, m in enumerate(msgs) if m.get("id") == "s2")
     replayed = [(m["partition"], m["offset"]) for m in msgs[ack + 1:ack + 1 + reply["replayed"]]]
-    assert sorted(replayed) == sorted((r["partition_out"], r["offset"]) for r in _mine(missed))
+    assert set(replayed) <= {(r["partition_out"], r["offset"]) for r in _mine(missed)}
     s = gw.stats()
-    assert s["replays_recovered"] == 1 and s["replayed_events"] == len(_mine(missed)), s
+    assert s["replays_recovered"] == 1 and s["replayed_events"] == reply["replayed"], s
     # Served from the in-memory window: no record read from Kafka for it.
     assert s["replay_window_hits"] == 3 and s["replay_records_read"] == 0, s
     again.close()
@@ -78,16 +96,9 @@ def test_resume_by_offsets_replays_what_was_missed_then_continues_live(kafka, to
 
 def test_beyond_the_in_memory_window_the_resume_reads_kafka(kafka, topics, gateway):
     gw = gateway(topics, REPLAY_WINDOW_RECORDS=5)
-    first = _ws(gw, "first")
-    _subscribe(first, "s1")
-    before = produce_records(kafka, _batch(topics, 0, 6))
-    DeliveryChecker(first).expect(_mine(before)).wait_complete(20)
-    since = _last_seen(first.events())
-    first.close()
+    before, since = _see_then_leave(kafka, topics, gw, 6)
     missed = produce_records(kafka, _batch(topics, 6, 60))  # 40 records per partition: past the window of 5
-    again = _ws(gw, "again")
-    reply = _subscribe(again, "s2", since=since)
-    assert reply["recovered"] is True and reply["replayed"] == len(_mine(missed)), reply
+    again, _ = _resume(gw, since, missed)
     after = produce_records(kafka, _batch(topics, 100, 10))
     checker = DeliveryChecker(again).expect(_mine(missed) + _mine(after)).forbid(_mine(before))
     checker.wait_complete(20)
@@ -108,7 +119,7 @@ def test_resume_by_time_and_on_the_prototype_endpoint(kafka, topics, gateway):
 
     by_time = _ws(gw, "by-time")
     reply = _subscribe(by_time, "t1", since_time=t)
-    assert reply["recovered"] is True and reply["replayed"] == len(_mine(missed)), reply
+    assert reply["recovered"] is True and 0 < reply["replayed"] <= len(_mine(missed)), reply
 
     # /getEvents?since=P:O: the last offsets before `missed`, per partition.
     first_missed = {}
@@ -179,7 +190,7 @@ def test_resume_on_another_instance_after_the_first_stops(kafka, topics, gateway
     missed = produce_records(kafka, _batch(topics, 15, 20))
     moved = _ws(two, "on-two")
     reply = _subscribe(moved, "s2", since=since)
-    assert reply["recovered"] is True and reply["replayed"] == len(_mine(missed)), reply
+    assert reply["recovered"] is True and 0 < reply["replayed"] <= len(_mine(missed)), reply
     after = produce_records(kafka, _batch(topics, 35, 10))
     checker = DeliveryChecker(moved).expect(_mine(missed) + _mine(after)).forbid(_mine(before))
     checker.wait_complete(20)
@@ -207,16 +218,9 @@ def test_a_resume_larger_than_the_send_queue_flows_at_the_clients_pace(kafka, to
     # 4 KiB of send queue, ~60 KB of missed events: replayed in steps as the client reads,
     # never over the bound (which would close it with 1013).
     gw = gateway(topics, SEND_QUEUE_BYTES=4096)
-    first = _ws(gw, "first")
-    _subscribe(first, "s1")
-    before = produce_records(kafka, _batch(topics, 0, 3))
-    DeliveryChecker(first).expect(_mine(before)).wait_complete(20)
-    since = _last_seen(first.events())
-    first.close()
+    _, since = _see_then_leave(kafka, topics, gw, 3)
     missed = produce_records(kafka, _batch(topics, 3, 300))
-    again = _ws(gw, "again")
-    reply = _subscribe(again, "s2", since=since)
-    assert reply["recovered"] is True and reply["replayed"] == len(_mine(missed)), reply
+    again, _ = _resume(gw, since, missed)
     after = produce_records(kafka, _batch(topics, 400, 20))
     checker = DeliveryChecker(again).expect(_mine(missed) + _mine(after))
     checker.wait_complete(30)
