@@ -237,7 +237,7 @@ void Worker::Subscribe(const std::shared_ptr<WsSession>& s, const routing::Subsc
 }
 
 session::SharedFrame Worker::KafkaStatusFrame() const {
-  return std::make_shared<const std::string>(wire::EncodeFrame(wire::Opcode::kText, wire::KafkaStatusMessage(!kafka_outage_)));
+  return session::MakeFrame(wire::Opcode::kText, wire::KafkaStatusMessage(!kafka_outage_));
 }
 
 void Worker::Unsubscribe(WsSession* s, const routing::SubscriptionKey& key) {

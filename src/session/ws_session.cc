@@ -17,10 +17,6 @@ namespace {
 constexpr size_t kMaxFramesPerWrite = 256;
 constexpr size_t kMaxBytesPerWrite = 512 * 1024;
 
-SharedFrame MakeFrame(Opcode op, std::string_view payload) {
-  return std::make_shared<const std::string>(wire::EncodeFrame(op, payload));
-}
-
 const SharedFrame& PingTextFrame() {
   static const SharedFrame kFrame = MakeFrame(Opcode::kText, wire::PingMessage());
   return kFrame;
@@ -31,6 +27,10 @@ const SharedFrame& PingControlFrame() {
 }
 
 }  // namespace
+
+SharedFrame MakeFrame(Opcode op, std::string_view payload) {
+  return std::make_shared<const std::string>(wire::EncodeFrame(op, payload));
+}
 
 WsSession::WsSession(Transport transport, SessionHost& host, Kind kind, Clock::time_point now, SessionAuth auth)
     : transport_(std::move(transport)),

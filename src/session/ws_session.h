@@ -56,6 +56,9 @@ struct PrototypeRequest {
   std::string since_time;
 };
 
+// One outgoing frame (header + payload), shareable by many sessions.
+SharedFrame MakeFrame(wire::Opcode op, std::string_view payload);
+
 class WsSession : public std::enable_shared_from_this<WsSession> {
  public:
   enum class Kind { kPrototype, kMulti };
