@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "base/base64.h"  // Base64Encode: binary payloads are rendered as base64
@@ -69,10 +70,13 @@ struct DecodeResult {
 
 // Seam for registry-backed formats. Decode receives the whole payload,
 // starting with the magic byte.
+// Thread: one thread per instance (it may cache); Fork() makes another
+// instance for another thread (sharing what is thread-safe underneath).
 class FramedDecoder {
  public:
   virtual ~FramedDecoder() = default;
   virtual DecodeResult Decode(std::span<const uint8_t> bytes) = 0;
+  virtual std::unique_ptr<FramedDecoder> Fork() const = 0;
 };
 
 class PayloadDecoder {

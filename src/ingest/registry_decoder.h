@@ -28,6 +28,7 @@ class RegistryDecoder final : public FramedDecoder {
  public:
   explicit RegistryDecoder(registry::SchemaRegistryClient& client) : client_(client) {}
   DecodeResult Decode(std::span<const uint8_t> bytes) override;
+  std::unique_ptr<FramedDecoder> Fork() const override { return std::make_unique<RegistryDecoder>(client_); }
 
  private:
   struct Parsed {

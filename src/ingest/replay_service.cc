@@ -43,6 +43,7 @@ ReplayService::ReplayService(const config::Settings& settings, const routing::Ch
 ReplayService::~ReplayService() { Stop(); }
 
 Status ReplayService::Start() {
+  if (framed_) own_framed_ = framed_->Fork();
   auto conf = MakeKafkaConf(settings_.kafka,
                             {{"group.id", settings_.kafka.group_id + "-replay", ""},
                              {"enable.auto.commit", "false", ""},
@@ -178,7 +179,7 @@ ReplayResult ReplayService::Execute(const ReplayRequest& request) {
   interest.Apply({routing::TenantKey{request.channel, request.tenant}, 0, true, 0});
   CollectingSink sink;
   metrics::IngestStats stats;  // this job's own; the totals are the service's counters
-  PayloadDecoder decoder(framed_);
+  PayloadDecoder decoder(own_framed_.get());
   RecordRouter router(channels_, decoder, interest, sink, stats);
   // Routes one record into `part`; false when its schema never came.
   auto route = [&](Part& part, const RecordView& view) {

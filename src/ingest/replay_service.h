@@ -100,7 +100,10 @@ class ReplayService {
 
   const config::Settings& settings_;
   const routing::ChannelTable& channels_;
+  // The ingest thread's decoder keeps caches of its own: the replay thread
+  // decodes with a fork of it (made in Start).
   FramedDecoder* framed_;
+  std::unique_ptr<FramedDecoder> own_framed_;
   const ReplayLimits limits_;
   rd_kafka_s* rk_ = nullptr;
 
