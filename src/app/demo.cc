@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -14,6 +15,46 @@
 
 namespace rte::app {
 Demo::~Demo() { Stop(); }
+
+std::string DemoPropertyId(int organization, int n) { return std::to_string(organization * 100 + n); }
+
+std::string DemoGuide(const DemoOptions& options, const DemoGuideInfo& where) {
+  const std::string host = where.host + ":" + std::to_string(where.port);
+  const std::string http = (where.tls ? "https://" : "http://") + host;
+  const std::string ws = (where.tls ? "wss://" : "ws://") + host;
+  auto properties_of = [&](int org) {
+    std::string r = DemoPropertyId(org, 1);
+    if (options.properties > 1) r += ".." + DemoPropertyId(org, options.properties);
+    return r + " for org " + std::to_string(org);
+  };
+  std::string properties;
+  for (int org = 1; org <= options.organizations; ++org) {
+    if (options.organizations > 5 && org == 3) {  // 1, 2, ..., N
+      properties += ", ...";
+      org = options.organizations;
+    }
+    properties += (properties.empty() ? "" : ", ") + properties_of(org);
+  }
+  const std::string org = "1", property = DemoPropertyId(1, 1);
+  std::string out = "\n";
+  auto line = [&out](std::string_view label, const std::string& text) {
+    out += fmt::format("  {:<15} {}\n", label, text);
+  };
+  line("test page", http + "/");
+  line("records", fmt::format("payment, guest and reservation channels, {}/s each (generated)", options.records_per_second));
+  line("organizations", options.organizations > 1 ? "1.." + std::to_string(options.organizations) : "1");
+  line("properties", properties);
+  line("try", ws + "/getEvents/payment?organization_id=" + org + "&user_id=u1");
+  line("", ws + "/getEvents/payment?organization_id=" + org + "&property_id=" + property + "&user_id=u1");
+  line("", ws + "/ws and send {\"type\":\"subscribe\",\"id\":\"s1\",\"channel\":\"payment\",\"filter\":" +
+               "{\"organization_id\":\"" + org + "\",\"property_id\":\"" + property + "\"}}");
+  line("", http + "/metrics");
+  if (!where.admin_token.empty()) {
+    line("admin view", http + "/admin  token: " + where.admin_token +
+                           (where.admin_token_generated ? "  (random for this run; set ADMIN_TOKEN to choose)" : ""));
+  }
+  return out + "\n";
+}
 
 namespace {
 
@@ -110,7 +151,15 @@ Result<Demo::Endpoints> Demo::StartCluster() {
   }
   if (Status s = registry_.Start(); !s) return MakeError(Errc::kInternal, "demo registry: " + s.error().message);
   if (Status s = RegisterSchemas(); !s) return s.error();
-  return Endpoints{rd_kafka_mock_cluster_bootstraps(mc), registry_.url()};
+  // fetch.wait.max.ms: the mock broker holds an empty fetch for the whole
+  // wait; keep it short. allow.auto.create.topics: the mock broker speaks
+  // Metadata v0-v2, which cannot carry "don't auto-create", so with the
+  // gateway's false librdkafka warns AUTOCREATE on every metadata request
+  // (every few seconds). The demo's topics exist already (created above) and
+  // the mock creates unknown ones whatever the client asks, so true changes
+  // nothing here; a real broker still gets false.
+  return Endpoints{rd_kafka_mock_cluster_bootstraps(mc), registry_.url(),
+                   "fetch.wait.max.ms=10;allow.auto.create.topics=true"};
 }
 
 void Demo::StartProducing() {
@@ -149,7 +198,7 @@ void Demo::ProduceLoop() {
     ++seq;
     for (int topic = 0; topic < 3; ++topic) {
       const int org = 1 + pick(options_.organizations);
-      const std::string prop = std::to_string(org * 100 + 1 + pick(options_.properties));
+      const std::string prop = DemoPropertyId(org, 1 + pick(options_.properties));
       const std::string res_id = "R-" + std::to_string(org) + "-" + std::to_string(100000 + pick(900000));
       const std::string guest = std::string(kFirst[pick(10)]) + " " + kLast[pick(8)];
       avro::BinaryWriter key, value;

@@ -17,6 +17,9 @@ struct rd_kafka_s;
 
 namespace rte::app {
 
+// The ids the demo's records carry: organizations 1..organizations, and for
+// organization o the properties o*100+1 .. o*100+properties (101..103 for
+// organization 1 with the default 3).
 struct DemoOptions {
   int organizations = 5;
   int properties = 3;
@@ -33,6 +36,7 @@ class Demo {
   struct Endpoints {
     std::string bootstrap_servers;
     std::string registry_url;
+    std::string kafka_config;  // KAFKA_CONFIG for the gateway's clients on the mock cluster
   };
   // Creates the mock cluster, the topics and the registry with its schemas.
   Result<Endpoints> StartCluster();
@@ -51,5 +55,21 @@ class Demo {
   std::thread thread_;
   std::atomic<bool> stop_{false};
 };
+
+// A demo property id: organization * 100 + n, n in 1..DemoOptions::properties.
+std::string DemoPropertyId(int organization, int n);
+
+// Where the gateway listens, for the guide.
+struct DemoGuideInfo {
+  bool tls = false;
+  std::string host;  // as in the "listening on" line
+  unsigned port = 0;
+  std::string admin_token;  // ADMIN_TOKEN of this run (shown: the demo is on loopback)
+  bool admin_token_generated = false;
+};
+
+// The block printed under "realtime-events listening on ...": the test page,
+// the organizations and properties the records carry, and URLs to try.
+std::string DemoGuide(const DemoOptions& options, const DemoGuideInfo& where);
 
 }  // namespace rte::app

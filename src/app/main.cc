@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -56,7 +58,12 @@ Environment ReadEnvironment(const std::string& env_file) {
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  if (auto s = env.MergeDotEnv(ss.str(), path); !s) {
+  // Errors name the file a bad value came from: ./.env by its full path (which
+  // directory's .env is not obvious), --env-file as given.
+  std::error_code ec;
+  std::string origin = env_file.empty() ? std::filesystem::absolute(path, ec).string() : path;
+  if (ec) origin = path;
+  if (auto s = env.MergeDotEnv(ss.str(), origin); !s) {
     PrintConfigError("realtime-events", s.error().message);
     std::exit(2);
   }
@@ -76,7 +83,22 @@ Settings LoadOrExit(const Environment& env, bool require_kafka) {
   return std::move(*settings);
 }
 
-int RunGateway(Settings settings) {
+// on_listening: called once the listener is open, after the "listening on" line.
+// `bytes` random bytes from the kernel, as hex.
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  urandom.read(raw.data(), static_cast<std::streamsize>(bytes));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+int RunGateway(Settings settings, const std::function<void(const rte::app::DemoGuideInfo&)>& on_listening = {}) {
   const std::string bind = settings.server.bind_address;
   if (settings.auth.mode == rte::config::AuthMode::kNone && !rte::config::IsLoopbackAddress(bind)) {
     spdlog::warn("AUTH_MODE=none on BIND_ADDRESS={} (not a loopback address): every tenant's records are "
@@ -140,8 +162,10 @@ int RunGateway(Settings settings) {
     std::fprintf(stderr, "realtime-events: %s\n", port.error().message.c_str());
     return 1;
   }
-  std::printf("realtime-events listening on %s://%s:%u/\n", gateway.tls() ? "https" : "http", bind == "0.0.0.0" ? "127.0.0.1" : bind.c_str(),
+  const std::string host = bind == "0.0.0.0" ? "127.0.0.1" : bind;
+  std::printf("realtime-events listening on %s://%s:%u/\n", gateway.tls() ? "https" : "http", host.c_str(),
               static_cast<unsigned>(*port));
+  if (on_listening) on_listening({gateway.tls(), host, static_cast<unsigned>(*port)});
   std::fflush(stdout);
   gateway.RunUntilSignal();
   gateway.Stop();
@@ -188,6 +212,12 @@ int main(int argc, char** argv) {
   Environment env = ReadEnvironment("");
   if (auto b = env.Get("BIND_ADDRESS"); !b || b->empty()) env.Set("BIND_ADDRESS", "127.0.0.1");
   if (auto m = env.Get("AUTH_MODE"); !m || m->empty()) env.Set("AUTH_MODE", "none");
+  // The admin view is on in the demo: a random token unless one is set.
+  bool admin_token_generated = false;
+  if (auto t = env.Get("ADMIN_TOKEN"); !t || t->empty()) {
+    env.Set("ADMIN_TOKEN", RandomHex(12));
+    admin_token_generated = true;
+  }
   Settings probe = LoadOrExit(env, false);
   rte::app::DemoOptions opts;
   opts.records_per_second = rate;
@@ -208,8 +238,7 @@ int main(int argc, char** argv) {
   env.Set("KAFKA_SCHEMA_REGISTRY_USER", "");
   env.Set("KAFKA_SECURITY_PROTOCOL", "");
   env.Set("KAFKA_SASL_MECHANISMS", "");
-  // The mock broker holds an empty fetch for the whole wait: keep it short.
-  env.Set("KAFKA_CONFIG", "fetch.wait.max.ms=10");
+  env.Set("KAFKA_CONFIG", endpoints->kafka_config);
   auto settings = rte::config::LoadSettings(env, true);
   if (!settings) {
     PrintConfigError("realtime-events demo", settings.error().message);
@@ -218,7 +247,13 @@ int main(int argc, char** argv) {
   spdlog::info("demo: embedded Kafka at {}, schema registry at {}; producing Avro records, {}/s per topic, for "
                "organizations 1..{}", endpoints->bootstrap_servers, endpoints->registry_url, rate, orgs);
   cluster.StartProducing();
-  int rc = RunGateway(std::move(*settings));
+  const std::string admin_token = settings->server.admin_token;
+  int rc = RunGateway(std::move(*settings), [&](const rte::app::DemoGuideInfo& where) {
+    rte::app::DemoGuideInfo with_admin = where;
+    with_admin.admin_token = admin_token;
+    with_admin.admin_token_generated = admin_token_generated;
+    std::fputs(rte::app::DemoGuide(opts, with_admin).c_str(), stdout);
+  });
   cluster.Stop();
   return rc;
 }

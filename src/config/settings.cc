@@ -474,6 +474,10 @@ Result<std::vector<ChannelConfig>> ParseChannelsYaml(std::string_view text, std:
     return Invalid(where + ": " + e.what());
   }
   if (out.empty()) return Invalid(where + ": no channels defined");
+  if (out.size() > kMaxChannels) {
+    return Invalid(where + ": " + std::to_string(out.size()) + " channels defined; at most " +
+                   std::to_string(kMaxChannels) + " are supported");
+  }
   return out;
 }
 
@@ -597,6 +601,11 @@ void LoadServer(Loader& L, Settings& s) {
   }
   s.server.max_subscriptions = L.Int<size_t>("MAX_SUBSCRIPTIONS", 64, 1, 100000);
   s.server.web_root = L.Str("WEB_ROOT", "");
+  s.server.admin_token = L.Str("ADMIN_TOKEN", "");  // secret: never in a message
+  if (!s.server.admin_token.empty() && s.server.admin_token.size() < kMinAdminTokenBytes) {
+    L.Fail("ADMIN_TOKEN", L.Name("ADMIN_TOKEN") + " is shorter than " + std::to_string(kMinAdminTokenBytes) +
+                              " characters: use a long random value (e.g. openssl rand -hex 24)");
+  }
 
   // --- Logging
   s.log_level = L.Str("LOG_LEVEL", "info");
@@ -886,6 +895,8 @@ const std::vector<VariableDoc>& DocumentedVariables() {
       {"DRAIN_TIMEOUT", "10", "on SIGTERM: seconds clients get to receive what is queued before the exit"},
       {"MAX_SUBSCRIPTIONS", "64", "subscriptions per connection"},
       {"WEB_ROOT", "", "serve the test page from this folder instead of the built-in copy"},
+      {"ADMIN_TOKEN", "",
+       "bearer token for the admin view /admin and /api/admin/... (at least 16 characters; unset: admin off); never logged"},
       {"LOG_LEVEL", "info", "trace, debug, info, warn, error"},
       {"LOG_FORMAT", "text", "text or json"},
       // Who may connect and what they see (docs/security.md).

@@ -37,6 +37,12 @@ struct FieldPath {
 };
 Result<FieldPath> ParseFieldPath(std::string_view text);
 
+// Shortest ADMIN_TOKEN accepted.
+inline constexpr size_t kMinAdminTokenBytes = 16;
+
+// Most channels a gateway serves (each has its own metric series).
+inline constexpr size_t kMaxChannels = 64;
+
 struct ChannelConfig {
   std::string name;    // what clients subscribe to, e.g. "payment"
   std::string topic;   // Kafka topic
@@ -131,6 +137,7 @@ struct ServerSettings {
   bool slow_client_drop = false;         // SLOW_CLIENT_POLICY: false = close (1013), true = drop oldest + gap message
   size_t max_subscriptions = 64;         // per connection
   std::string web_root;                  // empty: the built-in test page
+  std::string admin_token;               // ADMIN_TOKEN: bearer token of /admin and /api/admin/... (empty: admin off); secret
 };
 
 struct Settings {
@@ -177,7 +184,7 @@ class Environment {
 // "N configuration errors:" followed by one "\n  <problem>" line each. A
 // problem names its variable, and the file when the value came from .env
 // ("PING_INTERVAL=0 (from .env) is out of range [1, 3600]"). Secret values
-// (JWT_SECRET, KAFKA_SASL_PASSWORD, KAFKA_SCHEMA_REGISTRY_USER) never appear.
+// (JWT_SECRET, KAFKA_SASL_PASSWORD, KAFKA_SCHEMA_REGISTRY_USER, ADMIN_TOKEN) never appear.
 Result<Settings> LoadSettings(const Environment& env, bool require_kafka);
 
 // True for an IPv4 address in 127.0.0.0/8, ::1 or ::ffff:127.x.y.z. Without

@@ -115,12 +115,42 @@ void KafkaConsumer::Stop() {
     rd_kafka_queue_destroy(queue_);
     queue_ = nullptr;
   }
+  std::lock_guard rk_lock(rk_mu_);
   if (rk_) {
     // No group membership to leave; skip consumer close (it can hang in
     // librdkafka 2.0.x when a partition was lost).
     rd_kafka_destroy_flags(rk_, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     rk_ = nullptr;
   }
+}
+
+std::vector<PartitionProgress> KafkaConsumer::Progress() const {
+  std::set<std::pair<std::string, int32_t>> known;
+  {
+    std::lock_guard lock(control_mu_);
+    known = known_;
+  }
+  std::vector<PartitionProgress> out;
+  std::lock_guard rk_lock(rk_mu_);
+  if (!rk_ || known.empty()) return out;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(known.size()));
+  for (const auto& [topic, partition] : known) rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+  rd_kafka_position(rk_, list);  // local: the offset after the last record handed to us
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    PartitionProgress p;
+    p.topic = tp.topic;
+    p.partition = tp.partition;
+    p.position = tp.offset >= 0 ? tp.offset : -1;
+    int64_t low = -1, high = -1;
+    if (rd_kafka_get_watermark_offsets(rk_, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        high >= 0) {
+      p.high_watermark = high;
+    }
+    out.push_back(std::move(p));
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+  return out;
 }
 
 void KafkaConsumer::SchemaReady(int32_t) { schema_ready_.store(true, std::memory_order_release); }

@@ -64,6 +64,16 @@ struct ParkedPartition {
   std::chrono::steady_clock::time_point since;
 };
 
+// Where the gateway is in one partition (for /metrics and /admin).
+struct PartitionProgress {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t position = -1;        // next offset to read (last read + 1); -1: nothing read yet
+  int64_t high_watermark = -1;  // as of the last fetch response; -1: not known yet
+  // Records behind the high watermark (0 when either is not known).
+  int64_t lag() const { return position >= 0 && high_watermark >= position ? high_watermark - position : 0; }
+};
+
 class KafkaConsumer {
  public:
   KafkaConsumer(const config::Settings& settings, const routing::ChannelTable& channels,
@@ -85,6 +95,11 @@ class KafkaConsumer {
 
   // The partitions waiting for a schema now. Thread: any.
   std::vector<ParkedPartition> ParkedPartitions() const;
+
+  // Position and high watermark of every partition handed to the ingest
+  // thread, sorted by topic and partition. Local lookups in librdkafka (the
+  // values of the last fetch), never a broker request. Thread: any.
+  std::vector<PartitionProgress> Progress() const;
 
  private:
   void Run();
@@ -124,6 +139,7 @@ class KafkaConsumer {
   std::vector<routing::InterestUpdate> updates_scratch_;
 
   rd_kafka_s* rk_ = nullptr;
+  mutable std::mutex rk_mu_;  // Progress() (any thread) vs Stop() destroying rk_
   rd_kafka_queue_s* queue_ = nullptr;
   std::thread thread_;
   std::thread control_thread_;
@@ -136,7 +152,7 @@ class KafkaConsumer {
   // Partitions seen at start-up whose configured start is not resolved yet.
   std::set<std::pair<std::string, int32_t>> start_pending_;
 
-  std::mutex control_mu_;
+  mutable std::mutex control_mu_;
   std::condition_variable control_cv_;
   std::set<std::pair<std::string, int32_t>> known_;  // handed over (or being); guarded by control_mu_
   std::vector<Assignment> to_assign_;                // guarded by control_mu_

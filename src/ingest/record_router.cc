@@ -84,8 +84,9 @@ metrics::RejectReason RecordRouter::ReasonFor(const DecodeResult& failed, metric
   return otherwise;
 }
 
-RecordRouter::Outcome RecordRouter::Reject(metrics::RejectReason reason, const char* what, const RecordView& r,
-                                           const std::string& why) {
+RecordRouter::Outcome RecordRouter::Reject(routing::ChannelId id, metrics::RejectReason reason, const char* what,
+                                           const RecordView& r, const std::string& why) {
+  stats_.Channel(id).rejected.Add();
   // `what` is the part at fault: "key" or "tenant" count as key errors.
   const bool key = std::string_view(what) != "value";
   (key ? stats_.key_errors : stats_.value_errors).Add();
@@ -102,6 +103,7 @@ RecordRouter::Outcome RecordRouter::Reject(metrics::RejectReason reason, const c
 
 RecordRouter::Outcome RecordRouter::RouteChannel(routing::ChannelId id, const RecordView& record) {
   const config::ChannelConfig& ch = channels_.Get(id);
+  metrics::ChannelIngestCounters& counters = stats_.Channel(id);
   // 1. Key first: it usually carries the tenant.
   DecodeResult key = decoder_.Decode(ch.key_format, record.key, record.has_key);
   if (key.state == DecodeResult::State::kPending) {
@@ -109,7 +111,7 @@ RecordRouter::Outcome RecordRouter::RouteChannel(routing::ChannelId id, const Re
     return Outcome::kPending;
   }
   if (key.state == DecodeResult::State::kError) {
-    return Reject(ReasonFor(key, metrics::RejectReason::kBadKey), "key", record, key.error.message);
+    return Reject(id, ReasonFor(key, metrics::RejectReason::kBadKey), "key", record, key.error.message);
   }
   // 2. Tenant. A tenant in the value needs the value decoded first.
   DecodeResult value;
@@ -126,18 +128,19 @@ RecordRouter::Outcome RecordRouter::RouteChannel(routing::ChannelId id, const Re
       pending_ = std::move(value);
       return Outcome::kPending;
     }
-    return Reject(ReasonFor(value, metrics::RejectReason::kBadValue), "value", record, value.error.message);
+    return Reject(id, ReasonFor(value, metrics::RejectReason::kBadValue), "value", record, value.error.message);
   };
   if (ch.tenant_field.source == FieldPath::Source::kValue && !decode_value()) return value_failure();
   std::optional<std::string> tenant =
       ReadField(ch.tenant_field, record, key.value, value_decoded ? &value.value : nullptr);
   if (!tenant) {
-    return Reject(metrics::RejectReason::kNoTenant, "tenant", record, "no tenant at " + ch.tenant_field.text);
+    return Reject(id, metrics::RejectReason::kNoTenant, "tenant", record, "no tenant at " + ch.tenant_field.text);
   }
   // 3. Skip early: nobody anywhere subscribed to this tenant.
   const uint64_t workers = interest_.Workers(id, *tenant);
   if (workers == 0) {
     stats_.records_skipped.Add();
+    counters.skipped.Add();
     return Outcome::kSkipped;
   }
   // 4. Decode the value once.
@@ -164,6 +167,7 @@ RecordRouter::Outcome RecordRouter::RouteChannel(routing::ChannelId id, const Re
   event->timestamp_ms = record.timestamp_ms;
   wire::AppendFrame(&event->frame, wire::Opcode::kText, json_scratch_);
   stats_.records_routed.Add();
+  counters.routed.Add();
   sink_.Deliver(workers, std::move(event));
   return Outcome::kRouted;
 }

@@ -63,7 +63,9 @@ class RecordRouter {
   Outcome RouteChannel(routing::ChannelId channel, const RecordView& record);
   std::optional<std::string> ReadField(const config::FieldPath& field, const RecordView& record,
                                        const boost::json::value& key, const boost::json::value* value);
-  Outcome Reject(metrics::RejectReason reason, const char* what, const RecordView& r, const std::string& why);
+  // Counts (overall and for channel `id`) and logs (throttled) a rejected record.
+  Outcome Reject(routing::ChannelId id, metrics::RejectReason reason, const char* what, const RecordView& r,
+                 const std::string& why);
   static metrics::RejectReason ReasonFor(const DecodeResult& failed, metrics::RejectReason otherwise);
 
   const routing::ChannelTable& channels_;

@@ -5,6 +5,22 @@
 
 namespace rte::metrics {
 
+std::string EscapeLabelValue(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 void PrometheusText::Header(std::string_view name, std::string_view help, std::string_view type) {
   if (name == last_name_) return;
   last_name_.assign(name);
@@ -19,15 +35,24 @@ void PrometheusText::Counter(std::string_view name, std::string_view help, uint6
   out_.append(" ").append(std::to_string(value)).append("\n");
 }
 
+void PrometheusText::FloatCounter(std::string_view name, std::string_view help, double value, std::string_view labels) {
+  Header(name, help, "counter");
+  Sample(name, value, labels);
+}
+
 void PrometheusText::Gauge(std::string_view name, std::string_view help, double value, std::string_view labels) {
   Header(name, help, "gauge");
+  Sample(name, value, labels);
+}
+
+void PrometheusText::Sample(std::string_view name, double value, std::string_view labels) {
   out_.append(name);
   if (!labels.empty()) out_.append("{").append(labels).append("}");
   char buf[64];
   if (std::floor(value) == value && std::fabs(value) < 1e15) {
     std::snprintf(buf, sizeof buf, " %.0f\n", value);
   } else {
-    std::snprintf(buf, sizeof buf, " %.6g\n", value);
+    std::snprintf(buf, sizeof buf, " %.15g\n", value);
   }
   out_.append(buf);
 }

@@ -36,6 +36,18 @@ enum class RejectReason { kBadKey, kBadValue, kNoTenant, kSchemaNotFound, kSchem
 inline constexpr std::array<std::string_view, 5> kRejectReasonNames = {"bad_key", "bad_value", "no_tenant",
                                                                         "schema_not_found", "schema_unsupported"};
 
+// Channels get their own series (rte_channel_*{channel}); the settings
+// refuse more than this many channels, so label cardinality stays bounded.
+inline constexpr size_t kMaxChannels = 64;
+
+// One channel's records, as the ingest thread saw them, by outcome (a record
+// waiting for its schema is counted once it is settled).
+struct ChannelIngestCounters {
+  Counter skipped;   // no subscriber for their tenant
+  Counter routed;    // rendered and handed to workers
+  Counter rejected;  // undecodable key/value or no tenant
+};
+
 // Written by the ingest thread.
 struct IngestStats {
   Counter records_received;   // every record polled from Kafka
@@ -58,20 +70,31 @@ struct IngestStats {
   Counter dead_letters_dropped;   // not queued: the producer's bounded queue was full
   Counter dead_letters_failed;    // queued, but the broker did not take them
   std::array<Counter, static_cast<size_t>(RejectReason::kCount)> rejected;
+  std::array<ChannelIngestCounters, kMaxChannels> channels;
 
   void Rejected(RejectReason r) { rejected[static_cast<size_t>(r)].Add(); }
+  ChannelIngestCounters& Channel(size_t id) { return channels[id < kMaxChannels ? id : kMaxChannels - 1]; }
 };
+
+// How a client connected: the label values of rte_connections{endpoint}.
+enum class Endpoint { kWs, kGetEvents, kCount };
+inline constexpr std::array<std::string_view, 2> kEndpointNames = {"ws", "getEvents"};
 
 // Written by one worker thread.
 struct WorkerStats {
   Counter connections_opened;
   Counter connections_closed;
   Gauge connections;
+  std::array<Gauge, static_cast<size_t>(Endpoint::kCount)> connections_by_endpoint;
   Gauge subscriptions;
+  std::array<Gauge, kMaxChannels> channel_subscriptions;  // by channel id
+  std::array<Counter, kMaxChannels> channel_deliveries;   // event frames queued, by channel id
+  Gauge queued_bytes;           // bytes in the sessions' send queues, not yet written
   Counter events_in;            // events posted to this worker
   Gauge backlog;                // events waiting for fan-out
   Counter deliveries;           // event frames queued on sessions
-  Counter bytes_queued;
+  Counter bytes_queued;         // frames queued on sessions (events, replies, control)
+  Counter bytes_written;        // bytes the sockets accepted
   Counter writes;               // gather writes issued
   Counter write_holds;          // fan-out passes that waited so writes carry more frames (WriteCoalescer)
   Counter commands;             // client commands handled
@@ -89,12 +112,18 @@ struct WorkerStats {
   Counter tls_handshake_errors; // TLS handshakes that failed (plain HTTP to a TLS port, bad client hello)
   Counter accept_errors;        // accept() failures, e.g. out of file descriptors (accepting backs off)
   Counter rate_limited_commands;  // client commands over COMMAND_RATE/COMMAND_BURST
+  Counter admin_refusals;       // /api/admin/... requests without the right ADMIN_TOKEN
   LatencyHistogram delivery_freshness;  // Kafka record timestamp -> the end of the writes that sent it (per event)
   std::array<Counter, kAuthFailureReasons.size()> auth_failures;
   std::array<Counter, static_cast<size_t>(Rejection::kCount)> rejected_connections;
 
   void AuthFailure(std::string_view reason) { auth_failures[AuthFailureIndex(reason)].Add(); }
   void Rejected(Rejection r) { rejected_connections[static_cast<size_t>(r)].Add(); }
+  static size_t ChannelIndex(size_t id) { return id < kMaxChannels ? id : kMaxChannels - 1; }
+  void Delivered(size_t channel) {
+    deliveries.Add();
+    channel_deliveries[ChannelIndex(channel)].Add();
+  }
 };
 
 }  // namespace rte::metrics

@@ -1,6 +1,7 @@
 #include "server/gateway.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -15,11 +16,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/build_info.h"
+#include "metrics/process_stats.h"
 #include "metrics/prometheus.h"
 
 namespace rte::server {
 
 std::string_view EmbeddedIndexHtml();  // generated from web/index.html
+std::string_view EmbeddedAdminHtml();  // web/admin.html
+std::string_view EmbeddedClientJs();   // clients/js/src/index.js
 
 void Dispatcher::Deliver(uint64_t workers, routing::EventPtr event) {
   while (workers) {
@@ -144,6 +149,10 @@ Result<uint16_t> Gateway::Start() {
     w->WatchKafkaOutage(&ingest_stats_.kafka_outage);
     w->Start();
   }
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  node_name_ = fmt::format("{}:{}", host, port);
+  sampler_.Start();
   started_ = true;
   return port;
 }
@@ -162,6 +171,7 @@ void Gateway::Stop() {
   spdlog::info("draining connections (at most {} s, DRAIN_TIMEOUT)", settings_.server.drain_timeout_s);
   for (auto& w : workers_) w->Drain(deadline);
   for (auto& w : workers_) w->Join();
+  sampler_.Stop();
   replay_.Stop();  // after the workers: a replay's completion is posted to one
 }
 
@@ -221,7 +231,10 @@ constexpr WorkerCounter kWorkerCounters[] = {
     {"rte_connections_opened_total", "connections_opened", "WebSocket connections opened", &metrics::WorkerStats::connections_opened},
     {"rte_connections_closed_total", "connections_closed", "WebSocket connections closed", &metrics::WorkerStats::connections_closed},
     {"rte_deliveries_total", "deliveries", "event messages queued to clients", &metrics::WorkerStats::deliveries},
-    {"rte_sent_bytes_total", "bytes_sent", "bytes queued to clients", &metrics::WorkerStats::bytes_queued},
+    {"rte_sent_bytes_total", "bytes_sent", "bytes written to clients' sockets", &metrics::WorkerStats::bytes_written},
+    {"rte_queued_bytes_total", "bytes_queued", "bytes queued to clients (events, replies, control frames)", &metrics::WorkerStats::bytes_queued},
+    {"rte_worker_events_total", "events_in", "events handed to the worker for fan-out", &metrics::WorkerStats::events_in},
+    {"rte_admin_refusals_total", "admin_refusals", "admin API requests without the right ADMIN_TOKEN", &metrics::WorkerStats::admin_refusals},
     {"rte_writes_total", "writes", "gather writes to sockets", &metrics::WorkerStats::writes},
     {"rte_write_holds_total", "write_holds", "fan-out passes that waited so their writes carry more frames (load over one frame per write)", &metrics::WorkerStats::write_holds},
     {"rte_commands_total", "commands", "client commands", &metrics::WorkerStats::commands},
@@ -245,12 +258,23 @@ constexpr WorkerCounter kWorkerCounters[] = {
 
 std::string Gateway::MetricsText() const {
   metrics::PrometheusText p;
+  p.Gauge("rte_build_info", "the gateway's version and git commit (value 1)", 1,
+          fmt::format("version=\"{}\",commit=\"{}\"", BuildVersion(), BuildCommit()));
+  IngestMetrics(p);
+  ChannelMetrics(p);
+  PartitionMetrics(p);
+  WorkerMetrics(p);
+  ProcessMetrics(p);
+  return p.text();
+}
+
+void Gateway::IngestMetrics(metrics::PrometheusText& p) const {
   const auto& i = ingest_stats_;
   p.Counter("rte_records_received_total", "Kafka records polled", i.records_received.Get());
   p.Counter("rte_records_skipped_total", "records with no subscriber for their tenant (value not decoded)", i.records_skipped.Get());
   p.Counter("rte_records_routed_total", "records rendered and handed to workers", i.records_routed.Get());
-  p.Counter("rte_record_errors_total", "records rejected", i.key_errors.Get(), "part=\"key\"");
-  p.Counter("rte_record_errors_total", "records rejected", i.value_errors.Get(), "part=\"value\"");
+  p.Counter("rte_record_errors_total", "records rejected, by the part that could not be decoded", i.key_errors.Get(), "part=\"key\"");
+  p.Counter("rte_record_errors_total", "records rejected, by the part that could not be decoded", i.value_errors.Get(), "part=\"value\"");
   p.Counter("rte_records_parked_total", "records that waited for their schema (first sighting of an id, or registry down)", i.records_parked.Get());
   p.Counter("rte_kafka_errors_total", "librdkafka errors", i.consumer_errors.Get());
   p.Counter("rte_backpressure_waits_total", "consume calls skipped while a worker's fan-out backlog was over its bound", i.backpressure_waits.Get());
@@ -264,12 +288,12 @@ std::string Gateway::MetricsText() const {
     p.Counter("rte_rejected_records_total", "records not delivered because they cannot be decoded or routed, by reason",
               i.rejected[r].Get(), "reason=\"" + std::string(metrics::kRejectReasonNames[r]) + "\"");
   }
-  p.Counter("rte_dead_letters_total", "rejected records for DLQ_TOPIC, by outcome", i.dead_letters_produced.Get(),
-            "outcome=\"produced\"");
-  p.Counter("rte_dead_letters_total", "rejected records for DLQ_TOPIC, by outcome", i.dead_letters_dropped.Get(),
-            "outcome=\"dropped\"");
-  p.Counter("rte_dead_letters_total", "rejected records for DLQ_TOPIC, by outcome", i.dead_letters_failed.Get(),
-            "outcome=\"failed\"");
+  for (auto [outcome, counter] : {std::pair{"produced", &i.dead_letters_produced},
+                                  std::pair{"dropped", &i.dead_letters_dropped},
+                                  std::pair{"failed", &i.dead_letters_failed}}) {
+    p.Counter("rte_dead_letters_total", "rejected records for DLQ_TOPIC, by outcome", counter->Get(),
+              fmt::format("outcome=\"{}\"", outcome));
+  }
   if (registry_) {
     const auto c = registry_->counters();
     for (size_t k = 0; k < c.errors.size(); ++k) {
@@ -277,11 +301,88 @@ std::string Gateway::MetricsText() const {
                 "kind=\"" + std::string(registry::RegistryErrorKindName(static_cast<registry::RegistryErrorKind>(k))) +
                     "\"");
     }
+    p.Counter("rte_registry_cache_lookups_total",
+              "schema lookups that reached the registry client, by whether its cache had the schema (each decoding "
+              "thread asks once per schema id, then uses its parsed copy)",
+              c.cache_hits, "result=\"hit\"");
+    p.Counter("rte_registry_cache_lookups_total",
+              "schema lookups that reached the registry client, by whether its cache had the schema (each decoding "
+              "thread asks once per schema id, then uses its parsed copy)",
+              c.cache_misses, "result=\"miss\"");
+    p.Counter("rte_registry_requests_total", "HTTP requests sent to the schema registry", c.requests);
+    p.Gauge("rte_registry_cached_schemas", "schemas in the registry client's cache", static_cast<double>(c.cached_ids));
     p.Gauge("rte_registry_permanent_ids", "schema ids whose records are skipped (not found past the grace period, unsupported)",
             static_cast<double>(c.permanent_ids));
     p.Gauge("rte_registry_auth_failing", "1 while the schema registry refuses the gateway's credentials",
             registry_->AuthFailure().empty() ? 0 : 1);
   }
+  p.Counter("rte_replays_total", "resumes (since / since_time) served, by outcome", replay_.jobs_recovered(),
+            "result=\"recovered\"");
+  p.Counter("rte_replays_total", "resumes (since / since_time) served, by outcome", replay_.jobs_not_recovered(),
+            "result=\"not_recovered\"");
+  p.Counter("rte_replay_records_read_total", "records the replay consumer read from Kafka", replay_.records_read());
+  p.Counter("rte_replayed_events_total", "events replayed to resuming clients", replay_.events_replayed());
+  p.Counter("rte_replay_window_hits_total", "partitions of resumes served from the in-memory window (no broker read)",
+            replay_.window_hits());
+  p.Gauge("rte_replay_window_bytes", "bytes of recent records kept in memory for resumes", static_cast<double>(recent_.bytes()));
+  p.Histogram("rte_ingest_freshness_seconds", "age of records (now - Kafka timestamp) when the ingest thread polls them",
+              IngestFreshness());
+  p.Histogram("rte_delivery_freshness_seconds",
+              "age of events (now - Kafka timestamp) when the writes that sent them to their sessions ended (once per event and worker)",
+              DeliveryFreshness());
+}
+
+void Gateway::ChannelMetrics(metrics::PrometheusText& p) const {
+  static_assert(config::kMaxChannels == metrics::kMaxChannels);
+  const size_t n = std::min(channels_.size(), metrics::kMaxChannels);
+  auto label = [&](size_t c) {
+    return "channel=\"" + metrics::EscapeLabelValue(channels_.Get(static_cast<routing::ChannelId>(c)).name) + "\"";
+  };
+  for (size_t c = 0; c < n; ++c) {
+    int64_t subs = 0;
+    for (const auto& w : workers_) subs += w->worker_stats().channel_subscriptions[c].Get();
+    p.Gauge("rte_channel_subscriptions", "active subscriptions, by channel", static_cast<double>(subs), label(c));
+  }
+  for (size_t c = 0; c < n; ++c) {
+    const auto& k = ingest_stats_.channels[c];
+    for (auto [outcome, counter] : {std::pair{"routed", &k.routed}, std::pair{"skipped", &k.skipped},
+                                    std::pair{"rejected", &k.rejected}}) {
+      p.Counter("rte_channel_records_total",
+                "records read for a channel, by outcome: routed (decoded, sent to subscribers), skipped (no "
+                "subscriber for the tenant), rejected (undecodable or no tenant)",
+                counter->Get(), label(c) + fmt::format(",outcome=\"{}\"", outcome));
+    }
+  }
+  for (size_t c = 0; c < n; ++c) {
+    uint64_t sum = 0;
+    for (const auto& w : workers_) sum += w->worker_stats().channel_deliveries[c].Get();
+    p.Counter("rte_channel_deliveries_total", "event messages queued to clients, by channel", sum, label(c));
+  }
+}
+
+void Gateway::PartitionMetrics(metrics::PrometheusText& p) const {
+  const auto progress = consumer_.Progress();
+  auto label = [](const ingest::PartitionProgress& pp) {
+    return fmt::format("topic=\"{}\",partition=\"{}\"", metrics::EscapeLabelValue(pp.topic), pp.partition);
+  };
+  for (const auto& pp : progress) {
+    p.Gauge("rte_partition_position", "next offset the gateway reads in the partition (-1: none read yet)",
+            static_cast<double>(pp.position), label(pp));
+  }
+  for (const auto& pp : progress) {
+    p.Gauge("rte_partition_high_watermark", "the partition's high watermark as of the last fetch (-1: not known yet)",
+            static_cast<double>(pp.high_watermark), label(pp));
+  }
+  int64_t total = 0;
+  for (const auto& pp : progress) {
+    total += pp.lag();
+    p.Gauge("rte_partition_lag", "records in the partition not read by the gateway yet (high watermark - position)",
+            static_cast<double>(pp.lag()), label(pp));
+  }
+  p.Gauge("rte_consumer_lag", "records not read yet, over every partition", static_cast<double>(total));
+}
+
+void Gateway::WorkerMetrics(metrics::PrometheusText& p) const {
   for (const auto& f : kWorkerCounters) {
     for (const auto& w : workers_) {
       p.Counter(f.prometheus, f.help, (w->worker_stats().*f.counter).Get(), "worker=\"" + std::to_string(w->index()) + "\"");
@@ -299,33 +400,37 @@ std::string Gateway::MetricsText() const {
     p.Counter("rte_rejected_connections_total", "connections refused before or at the upgrade, by reason", sum,
               "reason=\"" + std::string(metrics::kRejectionNames[r]) + "\"");
   }
-  p.Counter("rte_replays_total", "resumes (since / since_time) served, by outcome", replay_.jobs_recovered(),
-            "result=\"recovered\"");
-  p.Counter("rte_replays_total", "resumes (since / since_time) served, by outcome", replay_.jobs_not_recovered(),
-            "result=\"not_recovered\"");
-  p.Counter("rte_replay_records_read_total", "records the replay consumer read from Kafka", replay_.records_read());
-  p.Counter("rte_replayed_events_total", "events replayed to resuming clients", replay_.events_replayed());
-  p.Counter("rte_replay_window_hits_total", "partitions of resumes served from the in-memory window (no broker read)",
-            replay_.window_hits());
-  p.Gauge("rte_replay_window_bytes", "bytes of recent records kept in memory for resumes", static_cast<double>(recent_.bytes()));
-  p.Histogram("rte_ingest_freshness_seconds", "age of records (now - Kafka timestamp) when the ingest thread polls them",
-              IngestFreshness());
-  p.Histogram("rte_delivery_freshness_seconds",
-              "age of events (now - Kafka timestamp) when the writes that sent them to their sessions ended (once per event and worker)",
-              DeliveryFreshness());
-  for (const auto& w : workers_) {
-    p.Gauge("rte_connections", "open WebSocket connections", static_cast<double>(w->worker_stats().connections.Get()),
-            "worker=\"" + std::to_string(w->index()) + "\"");
+  for (size_t e = 0; e < metrics::kEndpointNames.size(); ++e) {
+    int64_t sum = 0;
+    for (const auto& w : workers_) sum += w->worker_stats().connections_by_endpoint[e].Get();
+    p.Gauge("rte_connections", "open WebSocket connections, by endpoint", static_cast<double>(sum),
+            fmt::format("endpoint=\"{}\"", metrics::kEndpointNames[e]));
   }
   for (const auto& w : workers_) {
     p.Gauge("rte_fanout_backlog", "events waiting for fan-out", static_cast<double>(w->worker_stats().backlog.Get()),
             "worker=\"" + std::to_string(w->index()) + "\"");
   }
   for (const auto& w : workers_) {
+    p.Gauge("rte_send_queue_bytes", "bytes queued in the connections' send queues, not written yet",
+            static_cast<double>(w->worker_stats().queued_bytes.Get()), "worker=\"" + std::to_string(w->index()) + "\"");
+  }
+  for (const auto& w : workers_) {
     p.Gauge("rte_subscriptions", "active subscriptions", static_cast<double>(w->worker_stats().subscriptions.Get()),
             "worker=\"" + std::to_string(w->index()) + "\"");
   }
-  return p.text();
+}
+
+void Gateway::ProcessMetrics(metrics::PrometheusText& p) const {
+  const auto proc = metrics::ProcessStats::Read();
+  p.FloatCounter("process_cpu_seconds_total", "user and system CPU time spent, in seconds", proc.cpu_seconds);
+  p.Gauge("process_resident_memory_bytes", "resident memory size in bytes", static_cast<double>(proc.resident_bytes));
+  p.Gauge("process_virtual_memory_bytes", "virtual memory size in bytes", static_cast<double>(proc.virtual_bytes));
+  p.Gauge("process_open_fds", "open file descriptors", static_cast<double>(proc.open_fds));
+  p.Gauge("process_max_fds", "the limit of open file descriptors (RLIMIT_NOFILE)", static_cast<double>(proc.max_fds));
+  p.Gauge("process_start_time_seconds", "start time of the process since the epoch, in seconds", proc.start_time_seconds);
+  p.Gauge("process_threads", "threads of the process", static_cast<double>(proc.threads));
+  p.Gauge("rte_uptime_seconds", "seconds since the gateway started",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time_).count());
 }
 
 metrics::HistogramSnapshot Gateway::IngestFreshness() const {
@@ -404,5 +509,137 @@ std::string Gateway::ChannelsJson() const {
 }
 
 std::string Gateway::IndexHtml() const { return index_html_; }
+
+std::string_view Gateway::ClientJs() const { return EmbeddedClientJs(); }
+
+std::string_view Gateway::AdminHtml() const { return EmbeddedAdminHtml(); }
+
+bool Gateway::AdminAuthorized(std::string_view authorization) const {
+  return AdminTokenMatches(settings_.server.admin_token, authorization);
+}
+
+RateTotals Gateway::ReadRateTotals() const {
+  RateTotals t;
+  t.records = ingest_stats_.records_received.Get();
+  const size_t n = std::min(channels_.size(), metrics::kMaxChannels);
+  t.channel_records.resize(n);
+  t.channel_deliveries.resize(n);
+  for (size_t c = 0; c < n; ++c) {
+    const auto& k = ingest_stats_.channels[c];
+    t.channel_records[c] = k.routed.Get() + k.skipped.Get() + k.rejected.Get();
+  }
+  for (const auto& w : workers_) {
+    t.deliveries += w->worker_stats().deliveries.Get();
+    for (size_t c = 0; c < n; ++c) t.channel_deliveries[c] += w->worker_stats().channel_deliveries[c].Get();
+  }
+  return t;
+}
+
+std::string Gateway::AdminSummaryJson() const {
+  namespace json = boost::json;
+  json::object o;
+  o["node"] = node_name_;
+  o["version"] = BuildVersion();
+  o["commit"] = BuildCommit();
+  o["uptime_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time_).count();
+  o["ready"] = Ready();
+  o["kafka"] = KafkaOutage() ? "unavailable" : "available";
+  json::object conns;
+  int64_t total = 0;
+  for (size_t e = 0; e < metrics::kEndpointNames.size(); ++e) {
+    int64_t sum = 0;
+    for (const auto& w : workers_) sum += w->worker_stats().connections_by_endpoint[e].Get();
+    conns[metrics::kEndpointNames[e]] = sum;
+    total += sum;
+  }
+  conns["total"] = total;
+  o["connections"] = std::move(conns);
+  const auto history = sampler_.History();
+  json::array hist;
+  for (const RateSample& r : history) {
+    hist.push_back(json::object{{"t", r.t_ms},
+                                {"records_per_second", r.records_per_second},
+                                {"deliveries_per_second", r.deliveries_per_second}});
+  }
+  o["rates"] = json::object{{"records_per_second", history.empty() ? 0.0 : history.back().records_per_second},
+                            {"deliveries_per_second", history.empty() ? 0.0 : history.back().deliveries_per_second}};
+  o["history"] = std::move(hist);
+  const auto rates = sampler_.ChannelRates();
+  json::array chans;
+  for (size_t c = 0; c < std::min(channels_.size(), metrics::kMaxChannels); ++c) {
+    const auto& ch = channels_.Get(static_cast<routing::ChannelId>(c));
+    const auto& k = ingest_stats_.channels[c];
+    int64_t subs = 0;
+    uint64_t deliveries = 0;
+    for (const auto& w : workers_) {
+      subs += w->worker_stats().channel_subscriptions[c].Get();
+      deliveries += w->worker_stats().channel_deliveries[c].Get();
+    }
+    chans.push_back(json::object{{"channel", ch.name},
+                                 {"topic", ch.topic},
+                                 {"subscriptions", subs},
+                                 {"records_per_second", c < rates.size() ? rates[c].first : 0.0},
+                                 {"deliveries_per_second", c < rates.size() ? rates[c].second : 0.0},
+                                 {"records_total", k.routed.Get() + k.skipped.Get() + k.rejected.Get()},
+                                 {"deliveries_total", deliveries},
+                                 {"skipped_total", k.skipped.Get()},
+                                 {"rejected_total", k.rejected.Get()}});
+  }
+  o["channels"] = std::move(chans);
+  json::array parts;
+  for (const auto& pp : consumer_.Progress()) {
+    parts.push_back(json::object{{"topic", pp.topic},
+                                 {"partition", pp.partition},
+                                 {"position", pp.position},
+                                 {"high_watermark", pp.high_watermark},
+                                 {"lag", pp.lag()}});
+  }
+  o["partitions"] = std::move(parts);
+  const auto delivery = DeliveryFreshness();
+  o["freshness"] = json::object{{"p50_ms", static_cast<double>(delivery.QuantileUs(0.5)) / 1000},
+                                {"p99_ms", static_cast<double>(delivery.QuantileUs(0.99)) / 1000}};
+  int64_t queued = 0;
+  uint64_t slow_closes = 0, drops = 0;
+  for (const auto& w : workers_) {
+    queued += w->worker_stats().queued_bytes.Get();
+    slow_closes += w->worker_stats().slow_consumer_closes.Get();
+    drops += w->worker_stats().slow_consumer_drops.Get();
+  }
+  o["send_queue_bytes"] = queued;
+  o["slow_consumer_closes"] = slow_closes;
+  o["slow_consumer_drops"] = drops;
+  return json::serialize(o);
+}
+
+void Gateway::AdminClients(const ClientQuery& query, std::function<void(std::string json)> done) {
+  // Each worker lists its own sessions on its thread; the last to answer
+  // selects and renders.
+  struct Gather {
+    std::mutex mu;
+    size_t left = 0;
+    std::vector<ClientInfo> all;
+    ClientQuery query;
+    std::function<void(std::string)> done;
+  };
+  auto g = std::make_shared<Gather>();
+  g->left = workers_.size();
+  g->query = query;
+  g->done = std::move(done);
+  for (auto& w : workers_) {
+    boost::asio::post(w->io(), [g, worker = w.get()] {
+      std::vector<ClientInfo> mine = worker->Clients();
+      bool last = false;
+      {
+        std::lock_guard lock(g->mu);
+        for (auto& c : mine) g->all.push_back(std::move(c));
+        last = --g->left == 0;
+      }
+      if (!last) return;
+      const size_t total = g->all.size();
+      SelectClients(&g->all, g->query);
+      g->done(RenderClientsJson(g->all, total));
+    });
+  }
+}
 
 }  // namespace rte::server

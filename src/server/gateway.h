@@ -15,11 +15,13 @@
 #include "config/settings.h"
 #include "ingest/kafka_consumer.h"
 #include "ingest/payload_decoder.h"
+#include "metrics/prometheus.h"
 #include "metrics/stats.h"
 #include "registry/schema_registry_client.h"
 #include "routing/channel_table.h"
 #include "routing/event.h"
 #include "routing/interest.h"
+#include "server/admin_view.h"
 #include "server/http_api.h"
 #include "server/tls.h"
 #include "server/worker.h"
@@ -76,6 +78,12 @@ class Gateway final : public HttpApi {
   std::string StatsJson() const override;
   std::string ChannelsJson() const override;
   std::string IndexHtml() const override;
+  std::string_view ClientJs() const override;
+  bool AdminEnabled() const override { return !settings_.server.admin_token.empty(); }
+  bool AdminAuthorized(std::string_view authorization) const override;
+  std::string_view AdminHtml() const override;
+  std::string AdminSummaryJson() const override;
+  void AdminClients(const ClientQuery& query, std::function<void(std::string json)> done) override;
 
   metrics::IngestStats& ingest_stats() { return ingest_stats_; }
 
@@ -83,6 +91,14 @@ class Gateway final : public HttpApi {
   // Freshness histograms summed over their writers (for /metrics and /api/stats).
   metrics::HistogramSnapshot IngestFreshness() const;
   metrics::HistogramSnapshot DeliveryFreshness() const;
+  // Running totals for the admin view's rates (read by sampler_'s thread).
+  RateTotals ReadRateTotals() const;
+  // Metric families, one job each (MetricsText calls them in order).
+  void IngestMetrics(metrics::PrometheusText& p) const;
+  void ChannelMetrics(metrics::PrometheusText& p) const;
+  void PartitionMetrics(metrics::PrometheusText& p) const;
+  void WorkerMetrics(metrics::PrometheusText& p) const;
+  void ProcessMetrics(metrics::PrometheusText& p) const;
 
   config::Settings settings_;
   auth::Authenticator& authenticator_;
@@ -99,6 +115,9 @@ class Gateway final : public HttpApi {
   ingest::KafkaConsumer consumer_;
   std::unique_ptr<boost::asio::ssl::context> tls_;  // TLS_CERT_FILE: every listener speaks TLS
   std::string index_html_;
+  std::string node_name_;   // host:port, once listening
+  const std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();
+  RateSampler sampler_{[this] { return ReadRateTotals(); }};
   bool started_ = false;
   bool stopped_ = false;
 };

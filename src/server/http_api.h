@@ -3,8 +3,11 @@
 // Thread: every method may be called from any worker thread concurrently.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
+
+#include "server/admin_view.h"
 
 namespace rte::server {
 
@@ -20,6 +23,18 @@ class HttpApi {
   virtual std::string ChannelsJson() const = 0;
   // The test page; empty if none.
   virtual std::string IndexHtml() const = 0;
+  // The JavaScript client (clients/js), served at /client.js.
+  virtual std::string_view ClientJs() const = 0;
+
+  // Admin view (ADMIN_TOKEN; off when it is unset). `authorization` is the
+  // request's Authorization header.
+  virtual bool AdminEnabled() const = 0;
+  virtual bool AdminAuthorized(std::string_view authorization) const = 0;
+  virtual std::string_view AdminHtml() const = 0;
+  virtual std::string AdminSummaryJson() const = 0;
+  // Gathers the clients of every worker (each on its own thread) and calls
+  // `done` with the JSON, on the thread of the worker that answered last.
+  virtual void AdminClients(const ClientQuery& query, std::function<void(std::string json)> done) = 0;
 };
 
 }  // namespace rte::server

@@ -152,6 +152,14 @@ void HttpConnection::Serve() {
     Respond(http::status::ok, "application/json", api_.StatsJson());
   } else if (path == "/api/channels") {
     Respond(http::status::ok, "application/json", api_.ChannelsJson());
+  } else if (path == "/client.js") {
+    if (api_.ClientJs().empty()) {
+      Respond(http::status::not_found, "text/plain", "no client built in\n");
+    } else {
+      Respond(http::status::ok, "text/javascript; charset=utf-8", std::string(api_.ClientJs()));
+    }
+  } else if (path == "/admin" || path.rfind("/api/admin/", 0) == 0) {
+    ServeAdmin(path, url ? std::string_view(url->encoded_query()) : std::string_view());
   } else if (path == "/ws" || path.rfind("/getEvents/", 0) == 0) {
     Respond(http::status::upgrade_required, "text/plain", "this endpoint speaks WebSocket\n");
   } else {
@@ -260,6 +268,12 @@ void HttpConnection::Upgrade() {
   session_auth.principal = std::move(principal);
   session_auth.user_slot = std::move(user_slot);
   session_auth.ip_slot = std::move(ip_slot_);
+  std::string remote;
+  {
+    boost::system::error_code ec;
+    const auto ep = (tls_ ? tls_->next_layer() : socket_).remote_endpoint(ec);
+    if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
   session::Transport transport;
   if (tls_) {
     transport.tls = std::move(tls_);
@@ -271,11 +285,55 @@ void HttpConnection::Upgrade() {
       target.kind == UpgradeTarget::Kind::kMulti ? session::WsSession::Kind::kMulti
                                                  : session::WsSession::Kind::kPrototype,
       session::Clock::now(), std::move(session_auth));
+  session->set_remote(std::move(remote));
   worker_.AddSession(session);
   session->Start(std::move(response), already);
   if (target.kind == UpgradeTarget::Kind::kPrototype) {
     session->OpenPrototype({target.channel, target.organization_id, target.property_id, target.user_id, target.since,
                             target.since_time});
+  }
+}
+
+void HttpConnection::ServeAdmin(std::string_view path, std::string_view query) {
+  auto& req = parser_->get();
+  const bool authorized = api_.AdminAuthorized(req[http::field::authorization]);
+  if (path == "/admin") {
+    // The page itself holds no data: without the token it is still sent (with
+    // 401) so that it can ask for the token and call the JSON API with it.
+    std::string page(api_.AdminHtml());
+    if (page.empty()) {
+      Respond(http::status::not_found, "text/plain", "no admin page built in\n");
+      return;
+    }
+    Respond(authorized ? http::status::ok : http::status::unauthorized, "text/html; charset=utf-8", std::move(page));
+    return;
+  }
+  if (!authorized) {
+    worker_.stats().admin_refusals.Add();
+    Respond(http::status::unauthorized, "application/json",
+            api_.AdminEnabled() ? R"({"error":"unauthorized","message":"send Authorization: Bearer <ADMIN_TOKEN>"})"
+                                : R"({"error":"unauthorized","message":"the admin API is off: set ADMIN_TOKEN"})");
+    return;
+  }
+  if (path == "/api/admin/summary") {
+    Respond(http::status::ok, "application/json", api_.AdminSummaryJson());
+  } else if (path == "/api/admin/clients") {
+    auto q = ParseClientQuery(query);
+    if (!q) {
+      Respond(http::status::bad_request, "application/json",
+              R"({"error":"bad_request","message":")" + q.error().message + "\"}");
+      return;
+    }
+    // Every worker lists its own sessions on its own thread; the answer is
+    // written back here, on this connection's worker.
+    auto executor = socket_executor();
+    api_.AdminClients(*q, [self = shared_from_this(), executor](std::string json) {
+      asio::post(executor, [self, json = std::move(json)]() mutable {
+        self->Respond(http::status::ok, "application/json", std::move(json));
+      });
+    });
+  } else {
+    Respond(http::status::not_found, "application/json", R"({"error":"not_found","message":"no such admin route"})");
   }
 }
 

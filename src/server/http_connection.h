@@ -50,6 +50,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void OnRead(const boost::system::error_code& ec, size_t bytes);
   void Serve();
   void Upgrade();
+  // /admin and /api/admin/... (ADMIN_TOKEN).
+  void ServeAdmin(std::string_view path, std::string_view query);
+  boost::asio::any_io_executor socket_executor() { return tls_ ? tls_->get_executor() : socket_.get_executor(); }
   // Authenticates the upgrade request; false when it answered already.
   bool Authenticate(const UpgradeTarget& target, const Credentials& credentials,
                     std::shared_ptr<const auth::Principal>* principal);

@@ -208,7 +208,33 @@ void Worker::DoTick() {
 
 void Worker::AddSession(std::shared_ptr<WsSession> s) {
   WsSession* raw = s.get();
+  raw->set_serial(++next_serial_);
   sessions_.emplace(raw, std::move(s));
+}
+
+std::vector<ClientInfo> Worker::Clients() const {
+  std::vector<ClientInfo> out;
+  out.reserve(sessions_.size());
+  for (const auto& [raw, s] : sessions_) {
+    if (s->closed()) continue;
+    ClientInfo c;
+    c.id = std::to_string(index_) + "-" + std::to_string(s->serial());
+    c.endpoint = s->endpoint();
+    c.remote = s->remote();
+    c.user_id = s->user_id();
+    if (const auth::Principal* p = s->principal()) {
+      c.any_organization = p->any_organization;
+      c.organizations = p->organizations;
+    }
+    c.subscriptions = s->subscriptions().size();
+    c.queued_bytes = s->queued_bytes();
+    c.events_sent = s->events_sent();
+    c.events_dropped = s->events_dropped();
+    c.connected_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(s->connected_at().time_since_epoch()).count();
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 void Worker::OnSessionClosed(WsSession* s) {
@@ -223,6 +249,7 @@ void Worker::Subscribe(const std::shared_ptr<WsSession>& s, const routing::Subsc
                        session::SharedFrame ack) {
   auto change = index_by_key_.Add(key, s.get());
   stats_.subscriptions.Set(static_cast<int64_t>(index_by_key_.size()));
+  if (change.added) stats_.channel_subscriptions[metrics::WorkerStats::ChannelIndex(key.channel)].Add(1);
   if (kafka_outage_) s->SendFrame(KafkaStatusFrame());  // subscribed during an outage: say so
   if (change.tenant_transition) {
     last_pushed_seq_ = interest_.Push({key.tenant_key(), index_, true, 0});
@@ -243,6 +270,7 @@ session::SharedFrame Worker::KafkaStatusFrame() const {
 void Worker::Unsubscribe(WsSession* s, const routing::SubscriptionKey& key) {
   auto change = index_by_key_.Remove(key, s);
   stats_.subscriptions.Set(static_cast<int64_t>(index_by_key_.size()));
+  if (change.added) stats_.channel_subscriptions[metrics::WorkerStats::ChannelIndex(key.channel)].Add(-1);
   if (change.tenant_transition) {
     last_pushed_seq_ = interest_.Push({key.tenant_key(), index_, false, 0});
   }

@@ -30,6 +30,7 @@
 #include "session/connection_limits.h"
 #include "session/session_host.h"
 #include "session/ws_session.h"
+#include "server/admin_view.h"
 #include "server/write_coalescer.h"
 
 namespace rte::server {
@@ -88,6 +89,8 @@ class Worker final : public session::SessionHost {
 
   // Takes a freshly upgraded connection (worker thread).
   void AddSession(std::shared_ptr<session::WsSession> session);
+  // Every open session, for the admin view (worker thread).
+  std::vector<ClientInfo> Clients() const;
 
   // For HttpConnection (worker thread).
   const HttpOptions& http_options() const { return http_options_; }
@@ -165,6 +168,7 @@ class Worker final : public session::SessionHost {
   routing::SubscriptionIndex<session::WsSession> index_by_key_;
   std::unordered_map<session::WsSession*, std::shared_ptr<session::WsSession>> sessions_;
   std::vector<session::WsSession*> dead_;  // closed during a tick; erased after it
+  uint64_t next_serial_ = 0;
   bool ticking_ = false;
 
   // Subscribe acks waiting for the ingest thread to apply this worker's

@@ -50,6 +50,12 @@ WsSession::WsSession(Transport transport, SessionHost& host, Kind kind, Clock::t
   thread_.Bind();
   host_.stats().connections_opened.Add();
   host_.stats().connections.Add(1);
+  host_.stats().connections_by_endpoint[static_cast<size_t>(endpoint())].Add(1);
+}
+
+void WsSession::AddQueued(int64_t delta) {
+  queued_bytes_ = static_cast<size_t>(static_cast<int64_t>(queued_bytes_) + delta);
+  if (!terminated_) host_.stats().queued_bytes.Add(delta);
 }
 
 WsSession::~WsSession() = default;
@@ -82,6 +88,7 @@ void WsSession::OpenPrototype(PrototypeRequest request) {
   RTE_DCHECK_THREAD(thread_);
   if (terminated_ || closing_) return;
   const size_t max_id = host_.options().max_id_length;
+  if (request.user_id.size() <= max_id) query_user_id_ = request.user_id;
   // As the prototype did: the upgrade succeeds, a bad request closes with 1008.
   if (!host_.channels().Find(request.channel)) {
     host_.stats().rejected_upgrades.Add();
@@ -184,7 +191,7 @@ void WsSession::PumpReplays() {
       routing::EventPtr ev = std::move(r.replay.front());
       r.replay.pop_front();
       const routing::Event* raw = ev.get();
-      host_.stats().deliveries.Add();
+      host_.stats().Delivered(raw->channel);
       if (!Enqueue(SharedFrame(std::move(ev), &raw->frame), false, /*defer=*/true, raw)) return;  // closed
     }
     while (r.replay.empty() && !r.held.empty() && (queued_bytes_ < room || head_ == frames_.size())) {
@@ -516,7 +523,7 @@ void WsSession::HandleCommand(std::string_view text) {
 
 bool WsSession::Deliver(const SharedFrame& frame, const routing::Event* event, bool property_key) {
   if (closing_ || terminated_) return false;
-  host_.stats().deliveries.Add();
+  host_.stats().Delivered(event->channel);
   if (!replaying_.empty()) {
     for (Replaying& r : replaying_) {
       if (r.key.channel != event->channel || r.key.tenant != event->tenant ||
@@ -566,7 +573,7 @@ bool WsSession::Enqueue(SharedFrame frame, bool bypass_cap, bool defer, const ro
       return false;
     }
   }
-  queued_bytes_ += size;
+  AddQueued(static_cast<int64_t>(size));
   host_.stats().bytes_queued.Add(size);
   frames_.push_back(Queued{std::move(frame), event});
   if (!defer) DoWrite();
@@ -589,13 +596,14 @@ bool WsSession::DropOldest(size_t need) {
       ++r.count;
       freed += q.frame->size();
       host_.stats().slow_consumer_drops.Add();
+      ++events_dropped_;
       continue;
     }
     if (i != out) frames_[out] = std::move(q);
     ++out;
   }
   frames_.resize(out);
-  queued_bytes_ -= freed;
+  AddQueued(-static_cast<int64_t>(freed));
   return freed >= need;
 }
 
@@ -605,7 +613,7 @@ void WsSession::QueueGapMessages() {
     std::vector<wire::GapRange> ranges;
     for (const auto& [partition, r] : partitions) ranges.push_back({partition, r.from, r.to, r.count});
     gaps.push_back(Queued{MakeFrame(Opcode::kText, wire::RenderGap(host_.channels().Get(channel).name, ranges)), nullptr});
-    queued_bytes_ += gaps.back().frame->size();
+    AddQueued(static_cast<int64_t>(gaps.back().frame->size()));
     host_.stats().gaps_sent.Add();
   }
   dropped_.clear();
@@ -667,9 +675,17 @@ void WsSession::DoWrite() {
 
 void WsSession::OnWrite(const boost::system::error_code& ec, size_t frames) {
   RTE_DCHECK_THREAD(thread_);
+  size_t written = 0;
+  uint64_t events = 0;
   for (size_t k = 0; k < frames; ++k) {
-    queued_bytes_ -= frames_[head_].frame->size();
+    written += frames_[head_].frame->size();
+    if (frames_[head_].event) ++events;
     frames_[head_++] = Queued{};
+  }
+  AddQueued(-static_cast<int64_t>(written));
+  if (!ec) {
+    host_.stats().bytes_written.Add(written);
+    events_sent_ += events;
   }
   in_flight_ = 0;
   if (tls_out_.capacity() > 64 * 1024) std::string().swap(tls_out_);
@@ -709,7 +725,7 @@ void WsSession::Close(uint16_t code, std::string_view reason) {
   closing_ = true;
   close_deadline_ = Clock::now() + host_.options().close_grace;
   // Drop what is queued but not being written; the close frame goes next.
-  for (size_t i = head_ + in_flight_; i < frames_.size(); ++i) queued_bytes_ -= frames_[i].frame->size();
+  for (size_t i = head_ + in_flight_; i < frames_.size(); ++i) AddQueued(-static_cast<int64_t>(frames_[i].frame->size()));
   frames_.resize(head_ + in_flight_);
   dropped_.clear();
   replaying_.clear();
@@ -737,6 +753,9 @@ void WsSession::Terminate() {
   ip_slot_.Release();
   host_.stats().connections_closed.Add();
   host_.stats().connections.Add(-1);
+  host_.stats().connections_by_endpoint[static_cast<size_t>(endpoint())].Add(-1);
+  // What is still queued will never be written: out of the gauge.
+  host_.stats().queued_bytes.Add(-static_cast<int64_t>(queued_bytes_));
   host_.OnSessionClosed(this);  // may drop the worker's reference: keep last
 }
 

@@ -105,6 +105,23 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void CloseAfterQueued(uint16_t code, std::string_view reason, Clock::time_point deadline);
 
   bool closed() const { return terminated_; }
+  metrics::Endpoint endpoint() const {
+    return kind_ == Kind::kPrototype ? metrics::Endpoint::kGetEvents : metrics::Endpoint::kWs;
+  }
+  // For the admin view (/api/admin/clients).
+  const std::string& remote() const { return remote_; }
+  void set_remote(std::string remote) { remote_ = std::move(remote); }
+  uint64_t serial() const { return serial_; }  // the worker's number for it
+  void set_serial(uint64_t serial) { serial_ = serial; }
+  const auth::Principal* principal() const { return principal_.get(); }
+  // The principal's user, else (no user in AUTH_MODE none) the user_id the
+  // prototype endpoint's query named.
+  const std::string& user_id() const {
+    return principal_ && !principal_->user_id.empty() ? principal_->user_id : query_user_id_;
+  }
+  std::chrono::system_clock::time_point connected_at() const { return connected_at_; }
+  uint64_t events_sent() const { return events_sent_; }
+  uint64_t events_dropped() const { return events_dropped_; }
   const std::vector<routing::SubscriptionKey>& subscriptions() const { return subscriptions_; }
   size_t queued_bytes() const { return queued_bytes_; }
 
@@ -191,7 +208,15 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   size_t head_ = 0;
   size_t in_flight_ = 0;
   size_t queued_bytes_ = 0;
+  // queued_bytes_ and the worker's rte_send_queue_bytes gauge together.
+  void AddQueued(int64_t delta);
   std::vector<boost::asio::const_buffer> write_bufs_;
+  std::string remote_;  // client address:port
+  uint64_t serial_ = 0;
+  std::string query_user_id_;  // /getEvents ?user_id= (as given, up to MAX_ID_LENGTH)
+  const std::chrono::system_clock::time_point connected_at_ = std::chrono::system_clock::now();
+  uint64_t events_sent_ = 0;     // event frames the socket accepted
+  uint64_t events_dropped_ = 0;  // SLOW_CLIENT_POLICY=drop
 
   std::vector<routing::SubscriptionKey> subscriptions_;
 
