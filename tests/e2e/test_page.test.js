@@ -8,9 +8,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { startGateway } = require('./lib/gateway');
 const { launchBrowser } = require('./lib/browser');
+const { kWaitMs, screenshot, count, total, waitForCounts, connectWith, disconnect, statsLayoutProblems } = require('./lib/page');
 
 const kResults = path.join(__dirname, 'test-results');
-const kWaitMs = 30000;           // bound for "events arrive" style conditions
 const kOrg = '1';
 const kChosen = ['payment', 'guest'];
 const kOther = 'reservation';
@@ -59,51 +59,6 @@ async function listSignature(page) {
   });
 }
 
-async function count(page, channel) {
-  const text = await page.textContent(`[data-testid="count-${channel}"]`);
-  return Number(String(text).replace(/[^0-9]/g, ''));
-}
-
-async function total(page) {
-  return Number(String(await page.textContent('[data-testid="total-count"]')).replace(/[^0-9]/g, ''));
-}
-
-// Waits until every channel in `channels` has shown at least `atLeast[ch]` (or `min`) events.
-async function waitForCounts(page, channels, min, atLeast = {}) {
-  await page.waitForFunction(({ channels, min, atLeast }) => {
-    return channels.every((ch) => {
-      const el = document.querySelector(`[data-testid="count-${ch}"]`);
-      const n = el ? Number(el.textContent.replace(/[^0-9]/g, '')) : 0;
-      return n >= (atLeast[ch] !== undefined ? atLeast[ch] : min);
-    });
-  }, { channels, min, atLeast }, { timeout: kWaitMs, polling: 100 });
-}
-
-async function setChannels(page, wanted) {
-  const boxes = await page.$$('[data-testid^="channel-checkbox-"]');
-  for (const box of boxes) {
-    const name = await box.getAttribute('value');
-    if (wanted.includes(name)) await box.check(); else await box.uncheck();
-  }
-}
-
-async function connectWith(page, { org, property = '', channels, endpoint = 'ws', user = '' }) {
-  await page.selectOption('[data-testid="endpoint-select"]', endpoint);
-  if (endpoint === 'getEvents') await page.fill('[data-testid="user-input"]', user);
-  await page.fill('[data-testid="org-input"]', org);
-  await page.fill('[data-testid="property-input"]', property);
-  await setChannels(page, channels);
-  await page.click('[data-testid="clear-button"]');
-  await page.click('[data-testid="connect-button"]');
-  await page.waitForSelector('[data-testid="status"][data-state="open"]', { timeout: kWaitMs });
-}
-
-async function disconnect(page) {
-  await page.click('[data-testid="disconnect-button"]');
-  await page.waitForFunction(() => document.querySelector('[data-testid="status"]').dataset.state !== 'open'
-    && !document.querySelector('[data-testid="connect-button"]').disabled, null, { timeout: kWaitMs });
-}
-
 function assertEventsMatch(events, { org, channels, property }) {
   assert.ok(events.length > 0, 'no events shown');
   for (const ev of events) {
@@ -125,18 +80,18 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
   before(async () => {
     fs.mkdirSync(kResults, { recursive: true });
     gateway = await startGateway({ args: ['demo'], timeoutMs: 60000 });
-    browser = await launchBrowser();
+    browser = await launchBrowser({ viewport: { width: 1280, height: 800 } });
     page = await browser.context.newPage();
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
   });
 
   after(async () => {
-    if (page) await page.screenshot({ path: path.join(kResults, 'final.png') }).catch(() => {});
+    if (page) await screenshot(page, 'demo-final.png').catch(() => {});
     if (browser) await browser.close();
     if (gateway) {
       const exit = await gateway.stop();
-      fs.writeFileSync(path.join(kResults, 'gateway.log'), gateway.output);
+      fs.writeFileSync(path.join(kResults, 'gateway-demo.log'), gateway.output);
       console.log(`gateway stopped: ${JSON.stringify(exit)}`);
     }
   });
@@ -182,7 +137,7 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
       }
       return props.size >= 2;
     }, fieldPaths.property_id, { timeout: kWaitMs, polling: 200 });
-    await page.screenshot({ path: path.join(kResults, 'test-page.png') });
+    await screenshot(page, 'demo-test-page.png');
 
     const events = await shownEvents(page);
     assertEventsMatch(events, { org: kOrg, channels: kChosen });
@@ -190,6 +145,33 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
     assert.ok(propertiesSeen.size >= 2, `properties seen: ${[...propertiesSeen]}`);
     assert.equal(await count(page, kOther), 0, `${kOther} events arrived without a subscription`);
     assert.equal(await page.isHidden('[data-testid="errors"]'), true, 'the page shows errors');
+  });
+
+  it('shows organization and property columns read at the channel\'s field paths, and whole keys and values', async () => {
+    const rows = await page.evaluate(() => Array.from(document.querySelectorAll('[data-testid="event-row"]')).map((r) => {
+      const cell = (id) => r.querySelector(`[data-testid="${id}"]`);
+      const e = r._event;
+      return { channel: e.channel, key: e.key, value: e.value, org: cell('cell-org').textContent,
+               property: cell('cell-property').textContent, keyText: cell('cell-key').textContent,
+               keyCut: cell('cell-key').scrollWidth > cell('cell-key').clientWidth + 1 };
+    }));
+    assert.ok(rows.length >= 3, `rows: ${rows.length}`);
+    for (const r of rows) {
+      assert.equal(r.org, fieldOf(r, 'organization_id'), `org column of ${JSON.stringify(r)}`);
+      assert.equal(r.property, fieldOf(r, 'property_id') || '', `property column of ${JSON.stringify(r)}`);
+      assert.equal(r.keyCut, false, `key cut off: ${r.keyText}`);
+    }
+    // A value cell's tooltip is the value as indented JSON.
+    const cell = page.locator('[data-testid="event-row"] [data-testid="cell-value"]').first();
+    await cell.hover();
+    const tip = await cell.getAttribute('title');
+    const ev = await cell.evaluate((c) => c.parentElement._event.value);
+    assert.deepEqual(JSON.parse(tip.replace(/^value\n/, '')), ev);
+  });
+
+  it('fits the stat cards on one line at 1280x800, nothing cut off', async () => {
+    assert.deepEqual(page.viewportSize(), { width: 1280, height: 800 });
+    assert.deepEqual(await statsLayoutProblems(page), []);
   });
 
   it('keeps counting per channel', async () => {
@@ -232,13 +214,40 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
     }, held, { timeout: kWaitMs, polling: 100 });
   });
 
+  it('starts counters and lag from zero after Clear and on a new connection', async () => {
+    await page.waitForFunction(() => /ms/.test(document.querySelector('[data-testid="lag"]').textContent),
+      null, { timeout: kWaitMs, polling: 100 });
+    // Read in the same task as the click: nothing can arrive in between.
+    const afterClear = await page.evaluate((chs) => {
+      document.querySelector('[data-testid="clear-button"]').click();
+      const n = (id) => document.querySelector(`[data-testid="${id}"]`).textContent;
+      return { total: n('total-count'), lag: n('lag'), counts: chs.map((ch) => n(`count-${ch}`)) };
+    }, kChosen);
+    assert.deepEqual(afterClear, { total: '0', lag: '–', counts: kChosen.map(() => '0') });
+    await waitForCounts(page, kChosen, 2);
+    await page.waitForFunction(() => /ms/.test(document.querySelector('[data-testid="lag"]').textContent),
+      null, { timeout: kWaitMs, polling: 100 });
+    await disconnect(page);
+    assert.ok(await total(page) > 0);
+    const afterConnect = await page.evaluate((chs) => {
+      document.querySelector('[data-testid="connect-button"]').click();
+      const n = (id) => document.querySelector(`[data-testid="${id}"]`).textContent;
+      return { total: n('total-count'), lag: n('lag'), counts: chs.map((ch) => n(`count-${ch}`)),
+               rows: window.rteTestPage.events().length };
+    }, kChosen);
+    assert.ok(afterConnect.rows > 0, 'a new connection emptied the list');
+    delete afterConnect.rows;
+    assert.deepEqual(afterConnect, { total: '0', lag: '–', counts: kChosen.map(() => '0') });
+    await page.waitForSelector('[data-testid="status"][data-state="open"]', { timeout: kWaitMs });
+  });
+
   it('narrows to one property with the property filter', async () => {
     await disconnect(page);
     const property = [...propertiesSeen].sort()[0];
     await connectWith(page, { org: kOrg, property, channels: kChosen });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-row"]').length >= 6,
       null, { timeout: kWaitMs, polling: 100 });
-    await page.screenshot({ path: path.join(kResults, 'property-filter.png') });
+    await screenshot(page, 'demo-property-filter.png');
     const events = await shownEvents(page);
     assertEventsMatch(events, { org: kOrg, channels: kChosen, property });
   });
@@ -296,7 +305,7 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
     await page.waitForSelector('[data-testid="error-row"][data-code="unknown_channel"]', { timeout: kWaitMs });
     await page.waitForSelector('[data-testid="sub-state-no_such_channel"][data-state="error"]');
     await waitForCounts(page, ['payment'], 3);
-    await page.screenshot({ path: path.join(kResults, 'errors.png') });
+    await screenshot(page, 'demo-errors.png');
     assertEventsMatch(await shownEvents(page), { org: kOrg, channels: ['payment'] });
     assert.equal(await page.getAttribute('[data-testid="status"]', 'data-state'), 'open');
     await disconnect(page);

@@ -21,6 +21,12 @@ async function launchBrowser({ viewport = { width: 1360, height: 860 } } = {}) {
     timeout: 60000,
   });
   context.setDefaultTimeout(30000);
+  // RTE_CLIENT_JS=path: pages get /client.js from that file instead of the gateway (to try a client
+  // being edited without rebuilding the gateway, like WEB_ROOT for the pages).
+  if (process.env.RTE_CLIENT_JS) {
+    const body = fs.readFileSync(process.env.RTE_CLIENT_JS, 'utf8');
+    await context.route(/\/client\.js$/, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body }));
+  }
   return {
     context,
     async close() {

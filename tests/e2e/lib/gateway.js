@@ -1,8 +1,10 @@
 'use strict';
-// Starts the gateway as a real process (`$RTE_BINARY demo`, PORT=0) and waits, with a bound, for the
-// line it prints once it listens. Collects its output for the failure message; stop() kills it.
+// Starts the gateway as a real process (`$RTE_BINARY demo` or `serve`; PORT=0 unless given) and waits,
+// with a bound, for the line it prints once it listens. Collects its output for the failure message;
+// stop() ends it (SIGTERM, then SIGKILL), kill() drops it at once (SIGKILL, as in a crash).
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const net = require('node:net');
 const path = require('node:path');
 
 const kListening = /realtime-events listening on (http:\/\/127\.0\.0\.1:(\d+)\/)/;
@@ -37,6 +39,44 @@ class Gateway {
     clearTimeout(timer);
     return result;
   }
+
+  // SIGKILL: the process ends without closing its connections (clients see 1006).
+  async kill() {
+    if (this.exited) return this.exited;
+    const done = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.child.kill('SIGKILL');
+    return done;
+  }
+
+  // Resolves once GET /readyz answers 200, or rejects after timeoutMs with its last answer.
+  async waitReady(timeoutMs = 60000) {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      if (this.exited) throw new Error(`gateway exited (${JSON.stringify(this.exited)})\n${this.tail()}`);
+      try {
+        const res = await fetch(new URL('/readyz', this.url), { signal: AbortSignal.timeout(2000) });
+        last = `${res.status} ${await res.text()}`;
+        if (res.status === 200) return;
+      } catch (e) {
+        last = String(e.message || e);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`gateway not ready within ${timeoutMs} ms: ${last}\n${this.tail()}`);
+  }
+}
+
+// A TCP port that was free a moment ago on 127.0.0.1 (for a gateway restarted on the same port).
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 // Resolves to a running Gateway with .url set, or rejects (after killing the process) if it does not
@@ -82,4 +122,4 @@ function startGateway({ args = ['demo'], env = {}, timeoutMs = 60000 } = {}) {
   });
 }
 
-module.exports = { startGateway, gatewayBinary };
+module.exports = { startGateway, gatewayBinary, freePort };
