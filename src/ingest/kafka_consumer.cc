@@ -56,7 +56,12 @@ KafkaConsumer::KafkaConsumer(const config::Settings& settings, const routing::Ch
       decoder_(framed),
       router_(channels, decoder_, interest_, sink, stats),
       dead_letters_(settings, stats),
-      recent_(recent) {}
+      recent_(recent),
+      aware_(settings.kafka.partition_aware) {
+  for (size_t id = 0; id < channels_.size(); ++id) {
+    key_templates_.emplace_back(channels_.Get(static_cast<routing::ChannelId>(id)).partition_key);
+  }
+}
 
 KafkaConsumer::~KafkaConsumer() { Stop(); }
 
@@ -95,6 +100,14 @@ Status KafkaConsumer::Start() {
   // A subscription change wakes the poll so it takes effect within
   // microseconds, not at the end of the poll timeout.
   interest_updates_.SetWakeCallback([q = queue_] { rd_kafka_queue_yield(q); });
+  if (aware_) {
+    spdlog::info("kafka: partition-aware: reading only the partitions of subscribed tenants (linger {} ms)",
+                 settings_.kafka.partition_linger_ms);
+    if (settings_.kafka.start != config::StartPosition::kEnd) {
+      spdlog::warn("kafka: partition-aware: KAFKA_START_FROM is not used; a partition is read from its end when "
+                   "its first subscriber arrives");
+    }
+  }
   stop_ = false;
   thread_ = std::thread([this] { Run(); });
   control_thread_ = std::thread([this] { ControlLoop(); });
@@ -236,14 +249,107 @@ bool KafkaConsumer::ResolveNewPartitions(std::vector<Assignment>* out) {
   return true;
 }
 
+bool KafkaConsumer::RefreshPartitionCounts() {
+  stats_.metadata_refreshes.Add();
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk_, 1, nullptr, &md, 3000);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::warn("kafka metadata: {}", rd_kafka_err2str(e));
+    return false;
+  }
+  std::set<std::string> wanted(channels_.topics().begin(), channels_.topics().end());
+  std::map<std::string, int32_t> counts;
+  for (int t = 0; t < md->topic_cnt; ++t) {
+    const auto& topic = md->topics[t];
+    if (!wanted.count(topic.topic) || topic.err != RD_KAFKA_RESP_ERR_NO_ERROR || topic.partition_cnt <= 0) continue;
+    counts[topic.topic] = topic.partition_cnt;
+  }
+  rd_kafka_metadata_destroy(md);
+  if (!initial_done_) {
+    for (const auto& t : wanted) {
+      if (!counts.count(t)) spdlog::warn("kafka: topic \"{}\" does not exist (yet); will pick it up when it does", t);
+    }
+  }
+  bool changed = !initial_done_;
+  {
+    std::lock_guard lock(control_mu_);
+    for (const auto& [topic, n] : counts) {
+      // Partitions are never removed; a topic missing from one answer keeps its count.
+      int32_t& known = published_counts_[topic];
+      if (n > known) {
+        if (known > 0) spdlog::info("kafka: {} has {} partitions now (was {})", topic, n, known);
+        known = n;
+        changed = true;
+      }
+    }
+    if (changed) counts_generation_.fetch_add(1, std::memory_order_release);
+  }
+  initial_done_ = true;
+  if (changed) rd_kafka_queue_yield(queue_);
+  return true;
+}
+
+void KafkaConsumer::ResolveWanted(const std::vector<Want>& wants, std::vector<Assignment>* out,
+                                  std::vector<Want>* failed) {
+  for (const Want& w : wants) {
+    if (stop_.load(std::memory_order_relaxed)) return;
+    if (w.from_beginning) {
+      out->push_back({w.topic, w.partition, RD_KAFKA_OFFSET_BEGINNING});
+      continue;
+    }
+    // A concrete offset, not the logical end (which librdkafka resolves only
+    // when it fetches, later): the subscription waiting for this partition is
+    // acknowledged once it is assigned, and every record produced after that
+    // is at or past this watermark.
+    int64_t lo = 0, hi = 0;
+    rd_kafka_resp_err_t qe = rd_kafka_query_watermark_offsets(rk_, w.topic.c_str(), w.partition, &lo, &hi, 5000);
+    if (qe != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      spdlog::warn("kafka: end offset of {}[{}] unknown ({}); retrying", w.topic, w.partition, rd_kafka_err2str(qe));
+      failed->push_back(w);
+      continue;
+    }
+    out->push_back({w.topic, w.partition, hi});
+  }
+}
+
 void KafkaConsumer::ControlLoop() {
   const auto refresh_every = std::chrono::milliseconds(settings_.kafka.metadata_refresh_ms);
+  auto next_refresh = Clock::now();
+  // Partition-aware: wanted partitions whose watermark query failed, and when
+  // to try them again.
+  std::vector<Want> retry;
+  auto retry_at = Clock::time_point::max();
   std::unique_lock lock(control_mu_);
   while (!stop_.load(std::memory_order_relaxed)) {
-    lock.unlock();
     std::vector<Assignment> add;
-    const bool ok = ResolveNewPartitions(&add);
-    lock.lock();
+    bool refreshed = false;
+    bool ok = false;
+    if (Clock::now() >= next_refresh) {
+      lock.unlock();
+      ok = aware_ ? RefreshPartitionCounts() : ResolveNewPartitions(&add);
+      lock.lock();
+      refreshed = true;
+    }
+    if (aware_) {
+      std::vector<Want> wants;
+      wants.swap(want_);
+      if (!retry.empty() && Clock::now() >= retry_at) {
+        wants.insert(wants.end(), retry.begin(), retry.end());
+        retry.clear();
+        retry_at = Clock::time_point::max();
+      }
+      if (!wants.empty()) {
+        lock.unlock();
+        std::vector<Want> failed;
+        ResolveWanted(wants, &add, &failed);
+        lock.lock();
+        for (const auto& a : add) known_.insert({a.topic, a.partition});
+        if (!failed.empty()) {
+          retry.insert(retry.end(), failed.begin(), failed.end());
+          retry_at = Clock::now() + std::chrono::seconds(1);
+        }
+      }
+    }
     if (!add.empty()) {
       // Hand the new partitions to the ingest thread, wake its poll, and wait
       // (bounded) until it assigned them: "ready" must mean they are read.
@@ -254,23 +360,29 @@ void KafkaConsumer::ControlLoop() {
         return applied_generation_ >= generation || stop_.load(std::memory_order_relaxed);
       });
     }
-    // Ready means: start offsets resolved and assigned, and Kafka answering.
-    // A cluster that has not answered metadata for a while makes /readyz say so.
-    const auto now = Clock::now();
-    if (ok) last_metadata_ok_ = now;
-    const bool answering = ok || now - last_metadata_ok_ <= kUnreachableAfter;
-    const bool outage = !answering && last_metadata_ok_ != Clock::time_point{};
-    if (outage != (stats_.kafka_outage.Get() == 1)) {
-      if (outage) spdlog::error("kafka: no answer for {} s: clients are told, /readyz is 503; waiting for it to return",
-                                std::chrono::duration_cast<std::chrono::seconds>(now - last_metadata_ok_).count());
-      else spdlog::warn("kafka: answering again; delivery continues where it stopped");
+    if (refreshed) {
+      // Ready means: start offsets resolved and assigned, and Kafka answering.
+      // A cluster that has not answered metadata for a while makes /readyz say so.
+      // (Partition-aware: no partition is needed before a subscriber asks for it.)
+      const auto now = Clock::now();
+      if (ok) last_metadata_ok_ = now;
+      const bool answering = ok || now - last_metadata_ok_ <= kUnreachableAfter;
+      const bool outage = !answering && last_metadata_ok_ != Clock::time_point{};
+      if (outage != (stats_.kafka_outage.Get() == 1)) {
+        if (outage) spdlog::error("kafka: no answer for {} s: clients are told, /readyz is 503; waiting for it to return",
+                                  std::chrono::duration_cast<std::chrono::seconds>(now - last_metadata_ok_).count());
+        else spdlog::warn("kafka: answering again; delivery continues where it stopped");
+      }
+      stats_.kafka_outage.Set(outage ? 1 : 0);
+      stats_.ready.Set(initial_done_ && start_pending_.empty() && applied_generation_ >= handed_generation_ && answering
+                           ? 1
+                           : 0);
+      const auto wait = ok && start_pending_.empty() ? refresh_every : std::min(refresh_every, std::chrono::milliseconds(1000));
+      next_refresh = now + wait;
     }
-    stats_.kafka_outage.Set(outage ? 1 : 0);
-    stats_.ready.Set(initial_done_ && start_pending_.empty() && applied_generation_ >= handed_generation_ && answering
-                         ? 1
-                         : 0);
-    const auto wait = ok && start_pending_.empty() ? refresh_every : std::min(refresh_every, std::chrono::milliseconds(1000));
-    control_cv_.wait_for(lock, wait, [&] { return stop_.load(std::memory_order_relaxed); });
+    control_cv_.wait_until(lock, std::min(next_refresh, retry_at), [&] {
+      return stop_.load(std::memory_order_relaxed) || !want_.empty();
+    });
   }
 }
 
@@ -289,9 +401,31 @@ void KafkaConsumer::ApplyAssignments() {
   if (err) {
     spdlog::error("kafka assign: {}", rd_kafka_error_string(err));
     rd_kafka_error_destroy(err);
-    std::lock_guard lock(control_mu_);
-    for (const auto& a : add) known_.erase({a.topic, a.partition});  // the next refresh tries again
+    {
+      std::lock_guard lock(control_mu_);
+      for (const auto& a : add) known_.erase({a.topic, a.partition});  // the next refresh tries again
+    }
+    if (aware_) {
+      // Asked for again in a second (the subscriptions waiting for them wait on).
+      for (const auto& a : add) {
+        PartitionState& ps = partitions_[{a.topic, a.partition}];
+        ps.requested = false;
+        ps.retry_at = Clock::now() + std::chrono::seconds(1);
+      }
+      sync_due_ = true;
+    }
   } else {
+    if (aware_) {
+      const auto now = Clock::now();
+      for (const auto& a : add) {
+        PartitionState& ps = partitions_[{a.topic, a.partition}];
+        ps.assigned = true;
+        ps.requested = false;
+        ps.from_beginning = false;
+        if (ps.tenants == 0) ps.idle_since = now;  // everyone left meanwhile: lingers, then goes
+      }
+      sync_due_ = true;
+    }
     for (const auto& a : add) {
       ++assigned_count_;
       spdlog::info("kafka: reading {}[{}] from {}", a.topic, a.partition,
@@ -312,9 +446,190 @@ void KafkaConsumer::ApplyAssignments() {
 
 void KafkaConsumer::ApplyInterestUpdates() {
   interest_updates_.Drain(&updates_scratch_);
-  for (const auto& u : updates_scratch_) interest_.Apply(u);
-  interest_updates_.NotifyApplied(updates_scratch_);
-  stats_.interest_keys.Set(static_cast<int64_t>(interest_.size()));
+  if (!aware_) {
+    for (const auto& u : updates_scratch_) interest_.Apply(u);
+    interest_updates_.NotifyApplied(updates_scratch_);
+    stats_.interest_keys.Set(static_cast<int64_t>(interest_.size()));
+    return;
+  }
+  TakePartitionCounts();
+  for (const auto& u : updates_scratch_) {
+    const int transition = interest_.Apply(u);
+    // Before the first partition counts, keys are counted by TakePartitionCounts.
+    if (counts_known_ && transition != 0) CountTenant(u.key, transition);
+    held_.push_back(u);
+  }
+  if (!updates_scratch_.empty()) stats_.interest_keys.Set(static_cast<int64_t>(interest_.size()));
+  SyncPartitions(Clock::now());
+  ReleaseHeld();
+}
+
+void KafkaConsumer::TakePartitionCounts() {
+  if (counts_generation_.load(std::memory_order_acquire) == counts_taken_) return;
+  std::map<std::string, int32_t> fresh;
+  {
+    std::lock_guard lock(control_mu_);
+    fresh = published_counts_;
+    counts_taken_ = counts_generation_.load(std::memory_order_relaxed);
+  }
+  const bool was_known = counts_known_;
+  std::map<std::string, int32_t> old;
+  old.swap(counts_);
+  counts_ = std::move(fresh);
+  counts_known_ = true;
+  // Move every tenant with interest to its partition under the new counts
+  // (all of them, the first time).
+  std::vector<routing::TenantKey> moved;
+  interest_.ForEachKey([&](const routing::TenantKey& key) {
+    auto now_at = PartitionOf(key);
+    auto it = key_partition_.find(key);
+    if (it == key_partition_.end() ? !now_at : now_at && it->second == *now_at) return;
+    moved.push_back(key);
+  });
+  for (const auto& key : moved) {
+    CountTenant(key, -1);
+    CountTenant(key, +1);
+  }
+  if (was_known) {
+    // A partition that did not exist before (a topic created or grown since)
+    // holds only records produced after its tenants subscribed: all of it.
+    for (auto& [tp, ps] : partitions_) {
+      auto o = old.find(tp.first);
+      const int32_t before = o == old.end() ? 0 : o->second;
+      if (ps.tenants > 0 && !ps.assigned && !ps.requested && tp.second >= before) ps.from_beginning = true;
+    }
+  }
+  sync_due_ = true;
+}
+
+std::optional<KafkaConsumer::TopicPartition> KafkaConsumer::PartitionOf(const routing::TenantKey& key) {
+  const config::ChannelConfig& ch = channels_.Get(key.channel);
+  auto it = counts_.find(ch.topic);
+  if (it == counts_.end() || it->second <= 0) return std::nullopt;  // no such topic (yet)
+  key_templates_[key.channel].RenderTo(key.tenant, &key_scratch_);
+  return TopicPartition{ch.topic, PartitionForKey(key_scratch_, it->second)};
+}
+
+void KafkaConsumer::CountTenant(const routing::TenantKey& key, int delta) {
+  if (delta > 0) {
+    auto at = PartitionOf(key);
+    if (!at) return;
+    key_partition_[key] = *at;
+    ++partitions_[*at].tenants;
+  } else {
+    auto it = key_partition_.find(key);
+    if (it == key_partition_.end()) return;
+    PartitionState& ps = partitions_[it->second];
+    if (--ps.tenants == 0) ps.idle_since = Clock::now();
+    key_partition_.erase(it);
+  }
+  sync_due_ = true;
+}
+
+void KafkaConsumer::ReleaseHeld() {
+  if (held_.empty()) return;
+  // An update is applied once its tenant's partition is assigned (or it needs
+  // none: an unsubscribe, a topic that does not exist). Applied is reported
+  // per worker up to a sequence number, so a worker's later updates wait
+  // behind its earlier ones.
+  uint64_t blocked = 0;  // workers with an update still waiting
+  release_scratch_.clear();
+  size_t keep = 0;
+  for (size_t i = 0; i < held_.size(); ++i) {
+    routing::InterestUpdate& u = held_[i];
+    const uint64_t bit = uint64_t{1} << u.worker;
+    bool ready = !(blocked & bit);
+    if (ready && u.interested) {
+      if (!counts_known_) {
+        ready = false;
+      } else if (auto it = key_partition_.find(u.key); it != key_partition_.end()) {
+        ready = partitions_[it->second].assigned;
+      }
+    }
+    if (ready) {
+      release_scratch_.push_back(std::move(u));
+    } else {
+      blocked |= bit;
+      if (keep != i) held_[keep] = std::move(u);
+      ++keep;
+    }
+  }
+  held_.resize(keep);
+  interest_updates_.NotifyApplied(release_scratch_);
+}
+
+void KafkaConsumer::SyncPartitions(Clock::time_point now) {
+  if (!sync_due_ && now < next_sync_) return;
+  sync_due_ = false;
+  next_sync_ = Clock::time_point::max();
+  const auto linger = std::chrono::milliseconds(settings_.kafka.partition_linger_ms);
+  std::vector<Want> wants;
+  std::vector<TopicPartition> drop;
+  for (auto it = partitions_.begin(); it != partitions_.end();) {
+    const TopicPartition& tp = it->first;
+    PartitionState& ps = it->second;
+    if (ps.tenants > 0) {
+      if (!ps.assigned && !ps.requested) {
+        if (now >= ps.retry_at) {
+          wants.push_back({tp.first, tp.second, ps.from_beginning});
+          ps.requested = true;
+        } else {
+          next_sync_ = std::min(next_sync_, ps.retry_at);
+        }
+      }
+    } else if (ps.assigned) {
+      if (now - ps.idle_since >= linger) {
+        drop.push_back(tp);
+      } else {
+        next_sync_ = std::min(next_sync_, ps.idle_since + linger);
+      }
+    } else if (!ps.requested) {
+      it = partitions_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+  if (!drop.empty()) Unassign(drop);
+  if (!wants.empty()) {
+    {
+      std::lock_guard lock(control_mu_);
+      want_.insert(want_.end(), wants.begin(), wants.end());
+    }
+    control_cv_.notify_all();
+  }
+}
+
+void KafkaConsumer::Unassign(const std::vector<TopicPartition>& partitions) {
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()));
+  for (const auto& [topic, partition] : partitions) rd_kafka_topic_partition_list_add(list, topic.c_str(), partition);
+  rd_kafka_error_t* err = rd_kafka_incremental_unassign(rk_, list);
+  rd_kafka_topic_partition_list_destroy(list);
+  const auto now = Clock::now();
+  if (err) {
+    spdlog::error("kafka unassign: {}", rd_kafka_error_string(err));
+    rd_kafka_error_destroy(err);
+    for (const auto& tp : partitions) partitions_[tp].idle_since = now;  // tried again after the linger
+    return;
+  }
+  bool parked_changed = false;
+  for (const auto& tp : partitions) {
+    partitions_[tp].assigned = false;
+    if (assigned_count_ > 0) --assigned_count_;
+    parked_.erase(tp);
+    parked_changed |= waiting_.erase(tp) > 0;
+    // Read again later, it starts at a later offset: the window would have a hole.
+    if (recent_) recent_->Forget(tp.first, tp.second);
+    spdlog::info("kafka: no longer reading {}[{}]: no subscriber's tenant there for {} ms", tp.first, tp.second,
+                 settings_.kafka.partition_linger_ms);
+  }
+  {
+    std::lock_guard lock(control_mu_);
+    for (const auto& tp : partitions) known_.erase(tp);
+  }
+  if (parked_changed) PublishParked();
+  stats_.partitions_unassigned.Add(partitions.size());
+  stats_.assigned_partitions.Set(static_cast<int64_t>(assigned_count_));
+  sync_due_ = true;  // forget their state
 }
 
 void KafkaConsumer::HandleMessage(rd_kafka_message_t* msg) {
@@ -436,7 +751,7 @@ void KafkaConsumer::Run() {
       RetryParked();
       next_parked_retry = now + std::chrono::seconds(1);
     }
-    ApplyInterestUpdates();
+    ApplyInterestUpdates();  // partition-aware: also asks for partitions, lets lingering ones go
     if (sink_.Overloaded()) {
       // Backpressure: leave records in librdkafka's bounded queue (it stops
       // fetching when full) until the workers catch up.

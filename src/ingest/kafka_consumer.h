@@ -18,6 +18,18 @@
 // the ingest thread; ControlLoop/ResolveNewPartitions on the control thread;
 // they share only the members marked "guarded by control_mu_";
 // ParkedPartitions from any thread (guarded by parked_mu_).
+//
+// Partition-aware mode (PARTITION_AWARE): only the partitions holding the
+// current subscribers' tenants are assigned (Kafka's default partitioner over
+// the key bytes each channel's partition_key makes; ingest/partitioner.h).
+// The control thread publishes partition counts (metadata refresh); the ingest
+// thread maps each (channel, tenant) with interest to its partition and asks
+// the control thread for partitions it does not read yet; the control thread
+// queries their high watermark (a concrete offset) and hands them over; the
+// ingest thread assigns them there and only then reports the interest updates
+// that waited for them as applied, so a `subscribed` acknowledgement still
+// means every record produced afterwards is delivered. A partition whose last
+// tenant left is unassigned after PARTITION_LINGER_MS.
 #pragma once
 
 #include <sys/types.h>
@@ -29,6 +41,8 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <optional>
+#include <unordered_map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +50,7 @@
 #include "base/result.h"
 #include "config/settings.h"
 #include "ingest/dead_letter_queue.h"
+#include "ingest/partitioner.h"
 #include "ingest/payload_decoder.h"
 #include "ingest/recent_records.h"
 #include "ingest/record_router.h"
@@ -115,6 +130,33 @@ class KafkaConsumer {
   // Ingest thread: assigns what the control thread handed over.
   void ApplyAssignments();
   void ApplyInterestUpdates();
+
+  // --- Partition-aware mode (aware_) ---
+  using TopicPartition = std::pair<std::string, int32_t>;
+  // A partition the ingest thread wants read, for the control thread.
+  struct Want {
+    std::string topic;
+    int32_t partition;
+    bool from_beginning;  // a partition created after its tenants subscribed: all of it is new
+  };
+  // Control thread: publishes the partition count of each configured topic.
+  bool RefreshPartitionCounts();
+  // Control thread: resolves the high watermark of each wanted partition
+  // (concrete start offsets); those whose query failed go to *failed.
+  void ResolveWanted(const std::vector<Want>& wants, std::vector<Assignment>* out, std::vector<Want>* failed);
+  // Ingest thread: takes new partition counts from the control thread and
+  // moves the tenants whose partition they change.
+  void TakePartitionCounts();
+  // Ingest thread: the partition of a (channel, tenant), if its topic exists.
+  std::optional<TopicPartition> PartitionOf(const routing::TenantKey& key);
+  // Ingest thread: counts `key` on its partition (+1) or off it (-1).
+  void CountTenant(const routing::TenantKey& key, int delta);
+  // Ingest thread: reports the held interest updates whose partitions are
+  // assigned as applied (per worker, in order).
+  void ReleaseHeld();
+  // Ingest thread: asks for wanted partitions, unassigns lingering ones.
+  void SyncPartitions(std::chrono::steady_clock::time_point now);
+  void Unassign(const std::vector<TopicPartition>& partitions);
   void HandleMessage(rd_kafka_message_s* msg);
   // Pauses the record's partition at it until its schema is settled.
   void Park(const char* topic, int32_t partition, int64_t offset);
@@ -170,6 +212,33 @@ class KafkaConsumer {
   // until a record of theirs goes through). Ingest thread only.
   std::map<std::pair<std::string, int32_t>, ParkedPartition> waiting_;
   std::atomic<bool> schema_ready_{false};
+
+  // Partition-aware mode.
+  const bool aware_;
+  std::vector<PartitionKeyTemplate> key_templates_;  // by channel id
+  // Ingest thread only:
+  struct PartitionState {
+    int tenants = 0;                // (channel, tenant) keys with interest mapped here
+    bool assigned = false;
+    bool requested = false;         // handed to the control thread, not assigned yet
+    bool from_beginning = false;    // new partition: read it from its beginning
+    std::chrono::steady_clock::time_point idle_since;  // when tenants became 0
+    std::chrono::steady_clock::time_point retry_at;    // after a failed assignment
+  };
+  std::map<TopicPartition, PartitionState> partitions_;
+  std::unordered_map<routing::TenantKey, TopicPartition, routing::TenantKeyHash> key_partition_;
+  std::map<std::string, int32_t> counts_;  // partitions per topic, as last taken
+  bool counts_known_ = false;
+  uint64_t counts_taken_ = 0;
+  std::vector<routing::InterestUpdate> held_;  // drained, not reported applied yet (seq order)
+  std::vector<routing::InterestUpdate> release_scratch_;
+  bool sync_due_ = false;
+  std::chrono::steady_clock::time_point next_sync_;
+  std::string key_scratch_;
+  // Guarded by control_mu_:
+  std::map<std::string, int32_t> published_counts_;
+  std::atomic<uint64_t> counts_generation_{0};  // written under control_mu_
+  std::vector<Want> want_;
   mutable std::mutex parked_mu_;
   std::vector<ParkedPartition> parked_snapshot_;  // guarded by parked_mu_
 };

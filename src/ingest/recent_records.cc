@@ -77,6 +77,16 @@ std::optional<std::vector<RecentRecords::Record>> RecentRecords::From(std::strin
   return out;
 }
 
+void RecentRecords::Forget(std::string_view topic, int32_t partition) {
+  std::lock_guard lock(mu_);
+  auto t = windows_.find(topic);
+  if (t == windows_.end()) return;
+  auto it = t->second.find(partition);
+  if (it == t->second.end()) return;
+  total_bytes_ -= it->second.bytes;
+  t->second.erase(it);
+}
+
 size_t RecentRecords::bytes() const {
   std::lock_guard lock(mu_);
   return total_bytes_;

@@ -48,6 +48,9 @@ class RecentRecords {
   // Copies of the records of topic[partition] from `from` on, or nullopt when
   // the window does not cover `from` (older records fell out, or none yet).
   std::optional<std::vector<Record>> From(std::string_view topic, int32_t partition, int64_t from) const;
+  // Drops the window of topic[partition] (it is no longer read: what comes
+  // after a later assignment would not follow on from it).
+  void Forget(std::string_view topic, int32_t partition);
   size_t bytes() const;
 
  private:

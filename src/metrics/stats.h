@@ -26,9 +26,9 @@ inline size_t AuthFailureIndex(std::string_view reason) {
   return kAuthFailureReasons.size() - 1;
 }
 
-enum class Rejection { kOrigin, kIpLimit, kUserLimit, kUnauthorized, kCount };
-inline constexpr std::array<std::string_view, 4> kRejectionNames = {"origin", "ip_limit", "user_limit",
-                                                                     "unauthorized"};
+enum class Rejection { kOrigin, kIpLimit, kUserLimit, kUnauthorized, kOrganizationLimit, kCount };
+inline constexpr std::array<std::string_view, 5> kRejectionNames = {"origin", "ip_limit", "user_limit",
+                                                                     "unauthorized", "organization_limit"};
 
 // Why a record was rejected (not delivered): the label values of
 // rte_rejected_records_total{reason}. key_errors + value_errors = their sum.
@@ -58,6 +58,7 @@ struct IngestStats {
   Counter records_parked;     // waiting for a schema (registry unavailable)
   Counter consumer_errors;    // librdkafka errors reported
   Counter partitions_assigned;
+  Counter partitions_unassigned;  // PARTITION_AWARE: partitions given up (no subscriber's tenant there)
   Counter metadata_refreshes;
   Counter backpressure_waits;  // polls skipped because a worker's fan-out backlog was over its bound
   Gauge assigned_partitions;

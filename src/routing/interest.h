@@ -77,14 +77,28 @@ class InterestUpdates {
 // Thread: owned by the ingest thread.
 class InterestTable {
  public:
-  void Apply(const InterestUpdate& u) {
+  // Returns +1 when the key got its first worker, -1 when it lost its last,
+  // 0 otherwise.
+  int Apply(const InterestUpdate& u) {
     const uint64_t bit = uint64_t{1} << u.worker;
     if (u.interested) {
-      masks_[u.key] |= bit;
+      uint64_t& mask = masks_[u.key];
+      const bool first = mask == 0;
+      mask |= bit;
+      return first ? 1 : 0;
     } else if (auto it = masks_.find(u.key); it != masks_.end()) {
       it->second &= ~bit;
-      if (it->second == 0) masks_.erase(it);
+      if (it->second == 0) {
+        masks_.erase(it);
+        return -1;
+      }
     }
+    return 0;
+  }
+  // Calls fn(const TenantKey&) for every key with a subscriber.
+  template <class Fn>
+  void ForEachKey(Fn&& fn) const {
+    for (const auto& [key, mask] : masks_) fn(key);
   }
   // Workers with subscribers for (channel, tenant); 0 if none.
   uint64_t Workers(ChannelId channel, std::string_view tenant) const {
