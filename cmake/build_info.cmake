@@ -4,7 +4,9 @@
 # Usage: cmake -DSOURCE_DIR=dir -DVERSION=x.y.z -DOUTPUT=out.cc -P build_info.cmake
 execute_process(COMMAND git -C "${SOURCE_DIR}" rev-parse --short=12 HEAD
                 OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0 OR commit STREQUAL "")
+if(NOT COMMIT_OVERRIDE STREQUAL "")  # -DRTE_COMMIT=... (a build without .git, e.g. an image)
+  set(commit "${COMMIT_OVERRIDE}")
+elseif(NOT rc EQUAL 0 OR commit STREQUAL "")
   set(commit "unknown")
 else()
   execute_process(COMMAND git -C "${SOURCE_DIR}" status --porcelain --untracked-files=no

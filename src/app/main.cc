@@ -3,6 +3,9 @@
 //   realtime-events demo    run it on an embedded Kafka with generated records
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <fmt/format.h>
+
+#include "base/build_info.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -27,8 +30,8 @@ using rte::config::Settings;
 std::string VariablesHelp() {
   std::string out = "\nSettings (environment variables, or KEY=value lines in ./.env):\n";
   for (const auto& v : rte::config::DocumentedVariables()) {
-    char line[256];
-    std::snprintf(line, sizeof line, "  %-27s %-20s %s\n", v.name, v.default_value, v.meaning);
+    char line[320];
+    std::snprintf(line, sizeof line, "  %-33s %-20s %s\n", v.name, v.default_value, v.meaning);
     out += line;
   }
   return out;
@@ -179,7 +182,7 @@ int RunGateway(Settings settings, const std::function<void(const rte::app::DemoG
 int main(int argc, char** argv) {
   CLI::App app{"realtime-events: streams Kafka records to WebSocket clients, each seeing only its tenant's records."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "realtime-events 0.1.0");
+  app.set_version_flag("--version", fmt::format("realtime-events {} ({})", rte::BuildVersion(), rte::BuildCommit()));
   std::string env_file;
   auto* serve = app.add_subcommand("serve", "Run the gateway. Settings come from the environment and ./.env.");
   serve->add_option("--env-file", env_file, "read settings from this file instead of ./.env");

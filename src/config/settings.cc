@@ -1,5 +1,7 @@
 #include "config/settings.h"
 
+#include "config/redis_url.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -443,7 +445,7 @@ Result<std::vector<ChannelConfig>> ParseChannelsYaml(std::string_view text, std:
       YAML::Node n = it->second;
       if (!n.IsMap()) return Invalid(at + " must be a map");
       static const std::set<std::string> kKnown = {"topic", "key_format", "value_format",
-                                                   "tenant_field", "property_field"};
+                                                   "tenant_field", "property_field", "partition_key"};
       for (auto f = n.begin(); f != n.end(); ++f) {
         auto k = f->first.as<std::string>();
         if (!kKnown.count(k)) return Invalid(at + ": unknown setting \"" + k + "\"");
@@ -467,6 +469,12 @@ Result<std::vector<ChannelConfig>> ParseChannelsYaml(std::string_view text, std:
         auto p = ParseFieldPath(prop);
         if (!p) return Invalid(at + ": property_field: " + p.error().message);
         ch.property_field = *p;
+      }
+      if (n["partition_key"]) {
+        ch.partition_key = n["partition_key"].as<std::string>();
+        if (ch.partition_key.find("{tenant}") == std::string::npos) {
+          return Invalid(at + ": partition_key \"" + Printable(ch.partition_key) + "\" must contain {tenant}");
+        }
       }
       out.push_back(std::move(ch));
     }
@@ -537,6 +545,15 @@ void LoadKafka(Loader& L, Settings& s, bool require_kafka) {
   s.kafka.replay_timeout_ms = L.Int<int>("REPLAY_TIMEOUT_MS", 10000, 100, 600000);
   s.kafka.replay_window_bytes = L.Int<size_t>("REPLAY_WINDOW_BYTES", size_t{1} << 20, 0, size_t{1} << 32);
   s.kafka.replay_window_records = L.Int<size_t>("REPLAY_WINDOW_RECORDS", 10000, 0, 10000000);
+  if (auto v = L.Raw("PARTITION_AWARE")) {
+    const std::string b = Lower(Trim(*v));
+    if (b == "true" || b == "1" || b == "yes" || b == "on") {
+      s.kafka.partition_aware = true;
+    } else if (b != "false" && b != "0" && b != "no" && b != "off") {
+      L.Fail("PARTITION_AWARE", L.Quote("PARTITION_AWARE", *v) + " is not true or false");
+    }
+  }
+  s.kafka.partition_linger_ms = L.Int<int>("PARTITION_LINGER_MS", 30000, 0, 3600000);
   // KAFKA_CONFIG: "prop=value;prop=value" passed to librdkafka as is. Values
   // may be secrets (sasl.password=...): messages show property names only.
   if (auto extra = L.Raw("KAFKA_CONFIG")) {
@@ -662,6 +679,7 @@ void LoadChannels(Loader& L, Settings& s) {
       ch.topic = L.Str(var, def);
       ch.tenant_field = *tenant;
       ch.property_field = property;
+      ch.partition_key = L.Str("PARTITION_KEY", ch.partition_key);
       s.channels.push_back(std::move(ch));
     }
   }
@@ -674,6 +692,15 @@ void LoadChannels(Loader& L, Settings& s) {
       L.Fail("KAFKA_SCHEMA_REGISTRY_URL",
              "channel \"" + ch.name + "\" uses avro: KAFKA_SCHEMA_REGISTRY_URL is required");
     }
+    // Partition-aware mode computes each tenant's partition from its key bytes.
+    if (s.kafka.partition_aware && ch.key_format == PayloadFormat::kAvro) {
+      L.Fail("PARTITION_AWARE", "PARTITION_AWARE=true: channel \"" + ch.name +
+                                    "\" has key_format avro: registry-framed keys cannot be made from a tenant id "
+                                    "(set PARTITION_AWARE=false, or key the topic by a string or JSON key)");
+    }
+  }
+  if (auto key = L.Raw("PARTITION_KEY"); key && !L.Raw("CHANNELS_FILE") && key->find("{tenant}") == std::string::npos) {
+    L.Fail("PARTITION_KEY", L.Quote("PARTITION_KEY", *key) + " must contain {tenant}");
   }
 }
 
@@ -818,6 +845,23 @@ void LoadLimits(Loader& L, Settings& s) {
   l.max_id_length = L.Int<size_t>("MAX_ID_LENGTH", 128, 1, 1024);
 }
 
+void LoadCluster(Loader& L, Settings& s) {
+  ClusterSettings& c = s.cluster;
+  c.redis_url = L.Str("REDIS_URL", "");  // may hold a password: messages name the variable only
+  if (!c.redis_url.empty()) {
+    // The message names REDIS_URL and never the password.
+    if (auto parsed = ParseRedisUrl(c.redis_url); !parsed) L.Fail("REDIS_URL", parsed.error().message);
+  }
+  c.node_name = L.Str("NODE_NAME", "");
+  if (c.node_name.size() > 128 || std::any_of(c.node_name.begin(), c.node_name.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) <= ' ' || ch == '|' || ch == 0x7f;
+      })) {
+    L.Fail("NODE_NAME", L.Quote("NODE_NAME", c.node_name) + " must be at most 128 printable characters without spaces or |");
+  }
+  c.node_ttl_s = L.Int<int>("NODE_TTL_SECONDS", 15, 3, 3600);
+  c.max_connections_per_organization = L.Int<int>("MAX_CONNECTIONS_PER_ORGANIZATION", 0, 0, 10000000);
+}
+
 }  // namespace
 
 // DLQ_TOPIC: a valid Kafka topic name that no channel reads (a rejected
@@ -851,6 +895,7 @@ Result<Settings> LoadSettings(const Environment& env, bool require_kafka) {
   LoadDeadLetters(loader, s);
   LoadAuth(loader, s);
   LoadLimits(loader, s);
+  LoadCluster(loader, s);
   if (Status st = loader.Finish(); !st) return st.error();
   return s;
 }
@@ -873,6 +918,11 @@ const std::vector<VariableDoc>& DocumentedVariables() {
       {"REPLAY_TIMEOUT_MS", "10000", "longest one resume may take; longer: recovered:false"},
       {"REPLAY_WINDOW_BYTES", "1048576", "recent records kept in memory per partition to serve resumes without reading Kafka (0: off)"},
       {"REPLAY_WINDOW_RECORDS", "10000", "at most this many records per partition in that window (0: off)"},
+      {"PARTITION_AWARE", "false",
+       "true: read only the partitions holding subscribed tenants (keys by tenant, Kafka's murmur2 partitioner; docs/scaling.md)"},
+      {"PARTITION_LINGER_MS", "30000", "partition-aware: ms a partition no subscriber needs is still read (0-3600000)"},
+      {"PARTITION_KEY", "{tenant}",
+       "partition-aware: the record key's bytes for a tenant, e.g. {\"organization_id\":{tenant}} (channels file: partition_key)"},
       {"KAFKA_CONFIG", "", "any librdkafka properties: prop=value;prop=value"},
       {"KAFKA_SCHEMA_REGISTRY_URL", "", "Confluent Schema Registry URL"},
       {"KAFKA_SCHEMA_REGISTRY_USER", "", "registry key:secret, sent as HTTP Basic"},
@@ -925,7 +975,13 @@ const std::vector<VariableDoc>& DocumentedVariables() {
       {"MAX_HEADER_BYTES", "8192", "largest request line + headers (1024-1048576)"},
       {"MAX_BODY_BYTES", "16384", "largest HTTP request body (0-16777216)"},
       {"MAX_CONNECTIONS_PER_IP", "1000", "open connections per client address (0 = no limit)"},
-      {"MAX_CONNECTIONS_PER_USER", "100", "open connections per authenticated user (0 = no limit)"},
+      {"MAX_CONNECTIONS_PER_USER", "100", "open connections per user (0 = no limit); with REDIS_URL across all instances"},
+      {"MAX_CONNECTIONS_PER_ORGANIZATION", "0",
+       "open connections per organization (0 = no limit); with REDIS_URL across all instances"},
+      // Several instances as one service (docs/scaling.md).
+      {"REDIS_URL", "", "redis://[:password@]host:port[/db]: shared presence, limits and admin across instances (no TLS, Sentinel or Cluster)"},
+      {"NODE_NAME", "host:port", "this instance's name in the cluster"},
+      {"NODE_TTL_SECONDS", "15", "an instance silent this long is gone, with its presence (3-3600)"},
       {"COMMAND_RATE", "20", "client commands per second per connection, sustained (0.1-100000)"},
       {"COMMAND_BURST", "40", "client commands allowed in a burst (1-100000)"},
       {"MAX_ID_LENGTH", "128", "longest organization/property/user id accepted (1-1024)"},

@@ -50,6 +50,9 @@ struct ChannelConfig {
   PayloadFormat value_format = PayloadFormat::kAuto;
   FieldPath tenant_field;                  // default key.organization_id
   std::optional<FieldPath> property_field; // default value.property_id
+  // partition_key (PARTITION_KEY for the default channels): the record key's
+  // bytes made from a tenant id, "{tenant}" replaced by it (PARTITION_AWARE).
+  std::string partition_key = "{tenant}";
 };
 
 enum class StartPosition { kEnd, kBeginning, kTimestamp };
@@ -69,6 +72,8 @@ struct KafkaSettings {
   int replay_timeout_ms = 10000;        // REPLAY_TIMEOUT_MS: longest one resume may take
   size_t replay_window_bytes = 1 << 20; // REPLAY_WINDOW_BYTES: recent records kept in memory per partition
   size_t replay_window_records = 10000; // REPLAY_WINDOW_RECORDS: and at most this many
+  bool partition_aware = false;         // PARTITION_AWARE: assign only the partitions of subscribed tenants
+  int partition_linger_ms = 30000;      // PARTITION_LINGER_MS: a partition nobody needs is kept this long
   // Any librdkafka property, passed through last (overrides the above).
   std::vector<std::pair<std::string, std::string>> extra;
 };
@@ -140,7 +145,16 @@ struct ServerSettings {
   std::string admin_token;               // ADMIN_TOKEN: bearer token of /admin and /api/admin/... (empty: admin off); secret
 };
 
+// Several instances as one service (docs/scaling.md): shared state in Redis.
+struct ClusterSettings {
+  std::string redis_url;              // REDIS_URL: redis://[:password@]host:port[/db]; empty = one instance alone; secret (password)
+  std::string node_name;              // NODE_NAME; empty = host name + ":" + port
+  int node_ttl_s = 15;                // NODE_TTL_SECONDS: a node silent this long is gone, with its presence
+  int max_connections_per_organization = 0;  // MAX_CONNECTIONS_PER_ORGANIZATION (0 = no limit); cluster-wide with REDIS_URL
+};
+
 struct Settings {
+  ClusterSettings cluster;
   KafkaSettings kafka;
   RegistrySettings registry;
   ServerSettings server;

@@ -90,7 +90,9 @@ Gateway::Gateway(config::Settings settings, ingest::FramedDecoder* framed, auth:
     : settings_(std::move(settings)),
       authenticator_(authenticator),
       registry_(registry),
-      limits_(settings_.limits.max_connections_per_ip, settings_.limits.max_connections_per_user),
+      // With REDIS_URL the per-user limit is the cluster's (checked after the upgrade, close 1008).
+      limits_(settings_.limits.max_connections_per_ip,
+              settings_.cluster.redis_url.empty() ? settings_.limits.max_connections_per_user : 0),
       channels_(settings_.channels),
       recent_(settings_.kafka.replay_window_bytes, settings_.kafka.replay_window_records),
       replay_(settings_, channels_, framed,
@@ -143,15 +145,17 @@ Result<uint16_t> Gateway::Start() {
     }
   }
   ::close(*fd);  // every worker holds its own descriptor of the socket
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  node_name_ = settings_.cluster.node_name.empty() ? fmt::format("{}:{}", host, port) : settings_.cluster.node_name;
+  if (Status s = StartCluster(port); !s) return s.error();
   if (Status s = consumer_.Start(); !s) return s.error();
   if (Status s = replay_.Start(); !s) return s.error();
   for (auto& w : workers_) {
     w->WatchKafkaOutage(&ingest_stats_.kafka_outage);
+    w->SetCluster(cluster_.get());
     w->Start();
   }
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  node_name_ = fmt::format("{}:{}", host, port);
   sampler_.Start();
   started_ = true;
   return port;
@@ -172,6 +176,7 @@ void Gateway::Stop() {
   for (auto& w : workers_) w->Drain(deadline);
   for (auto& w : workers_) w->Join();
   sampler_.Stop();
+  if (cluster_) cluster_->Stop();  // after the sessions closed: removes this node's entries
   replay_.Stop();  // after the workers: a replay's completion is posted to one
 }
 
@@ -264,6 +269,7 @@ std::string Gateway::MetricsText() const {
   ChannelMetrics(p);
   PartitionMetrics(p);
   WorkerMetrics(p);
+  ClusterMetrics(p);
   ProcessMetrics(p);
   return p.text();
 }
@@ -277,6 +283,10 @@ void Gateway::IngestMetrics(metrics::PrometheusText& p) const {
   p.Counter("rte_record_errors_total", "records rejected, by the part that could not be decoded", i.value_errors.Get(), "part=\"value\"");
   p.Counter("rte_records_parked_total", "records that waited for their schema (first sighting of an id, or registry down)", i.records_parked.Get());
   p.Counter("rte_kafka_errors_total", "librdkafka errors", i.consumer_errors.Get());
+  p.Counter("rte_kafka_partition_changes_total", "partitions assigned / unassigned (PARTITION_AWARE follows the subscriptions)",
+            i.partitions_assigned.Get(), "change=\"assign\"");
+  p.Counter("rte_kafka_partition_changes_total", "partitions assigned / unassigned (PARTITION_AWARE follows the subscriptions)",
+            i.partitions_unassigned.Get(), "change=\"unassign\"");
   p.Counter("rte_backpressure_waits_total", "consume calls skipped while a worker's fan-out backlog was over its bound", i.backpressure_waits.Get());
   p.Gauge("rte_kafka_assigned_partitions", "partitions this instance reads", static_cast<double>(i.assigned_partitions.Get()));
   p.Gauge("rte_interest_keys", "(channel, tenant) pairs with subscribers", static_cast<double>(i.interest_keys.Get()));

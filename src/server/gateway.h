@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "auth/authenticator.h"
+#include "cluster/cluster_state.h"
 #include "config/settings.h"
 #include "ingest/kafka_consumer.h"
 #include "ingest/payload_decoder.h"
@@ -84,6 +85,8 @@ class Gateway final : public HttpApi {
   std::string_view AdminHtml() const override;
   std::string AdminSummaryJson() const override;
   void AdminClients(const ClientQuery& query, std::function<void(std::string json)> done) override;
+  void AdminCluster(std::string_view route, std::map<std::string, std::string> params,
+                    std::function<void(int status, std::string json)> done) override;  // cluster_admin.cc
 
   metrics::IngestStats& ingest_stats() { return ingest_stats_; }
 
@@ -99,6 +102,9 @@ class Gateway final : public HttpApi {
   void PartitionMetrics(metrics::PrometheusText& p) const;
   void WorkerMetrics(metrics::PrometheusText& p) const;
   void ProcessMetrics(metrics::PrometheusText& p) const;
+  void ClusterMetrics(metrics::PrometheusText& p) const;
+  // REDIS_URL: joins the cluster as this node (listening on `port`). Before the workers start.
+  Status StartCluster(uint16_t port);
 
   config::Settings settings_;
   auth::Authenticator& authenticator_;
@@ -115,7 +121,8 @@ class Gateway final : public HttpApi {
   ingest::KafkaConsumer consumer_;
   std::unique_ptr<boost::asio::ssl::context> tls_;  // TLS_CERT_FILE: every listener speaks TLS
   std::string index_html_;
-  std::string node_name_;   // host:port, once listening
+  std::string node_name_;   // NODE_NAME, or host:port once listening
+  std::unique_ptr<cluster::ClusterState> cluster_;  // REDIS_URL; null without
   const std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();
   RateSampler sampler_{[this] { return ReadRateTotals(); }};
   bool started_ = false;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,11 @@ class HttpApi {
   // Gathers the clients of every worker (each on its own thread) and calls
   // `done` with the JSON, on the thread of the worker that answered last.
   virtual void AdminClients(const ClientQuery& query, std::function<void(std::string json)> done) = 0;
+  // The cluster routes (REDIS_URL): `route` is "nodes", "presence",
+  // "connections" or "disconnect"; `params` the decoded query. Calls
+  // done(HTTP status, JSON body) on some thread.
+  virtual void AdminCluster(std::string_view route, std::map<std::string, std::string> params,
+                            std::function<void(int status, std::string json)> done) = 0;
 };
 
 }  // namespace rte::server

@@ -127,12 +127,14 @@ void HttpConnection::Serve() {
     Upgrade();
     return;
   }
-  if (req.method() != http::verb::get && req.method() != http::verb::head) {
+  auto url = boost::urls::parse_origin_form(req.target());
+  std::string path = url ? std::string(url->path()) : std::string();
+  const bool post_route = path == "/api/admin/disconnect";
+  if (post_route ? req.method() != http::verb::post
+                 : req.method() != http::verb::get && req.method() != http::verb::head) {
     Respond(http::status::method_not_allowed, "text/plain", "method not allowed\n");
     return;
   }
-  auto url = boost::urls::parse_origin_form(req.target());
-  std::string path = url ? std::string(url->path()) : std::string();
   if (path == "/" || path == "/index.html") {
     std::string page = api_.IndexHtml();
     if (page.empty()) {
@@ -159,7 +161,11 @@ void HttpConnection::Serve() {
       Respond(http::status::ok, "text/javascript; charset=utf-8", std::string(api_.ClientJs()));
     }
   } else if (path == "/admin" || path.rfind("/api/admin/", 0) == 0) {
-    ServeAdmin(path, url ? std::string_view(url->encoded_query()) : std::string_view());
+    std::map<std::string, std::string> params;
+    if (url) {
+      for (const auto& p : url->params()) params.emplace(p.key, p.value);
+    }
+    ServeAdmin(path, url ? std::string_view(url->encoded_query()) : std::string_view(), std::move(params));
   } else if (path == "/ws" || path.rfind("/getEvents/", 0) == 0) {
     Respond(http::status::upgrade_required, "text/plain", "this endpoint speaks WebSocket\n");
   } else {
@@ -294,7 +300,8 @@ void HttpConnection::Upgrade() {
   }
 }
 
-void HttpConnection::ServeAdmin(std::string_view path, std::string_view query) {
+void HttpConnection::ServeAdmin(std::string_view path, std::string_view query,
+                                std::map<std::string, std::string> params) {
   auto& req = parser_->get();
   const bool authorized = api_.AdminAuthorized(req[http::field::authorization]);
   if (path == "/admin") {
@@ -332,6 +339,15 @@ void HttpConnection::ServeAdmin(std::string_view path, std::string_view query) {
         self->Respond(http::status::ok, "application/json", std::move(json));
       });
     });
+  } else if (path == "/api/admin/nodes" || path == "/api/admin/presence" || path == "/api/admin/connections" ||
+             path == "/api/admin/disconnect") {
+    auto executor = socket_executor();
+    api_.AdminCluster(path.substr(std::string_view("/api/admin/").size()), std::move(params),
+                      [self = shared_from_this(), executor](int status, std::string json) {
+                        asio::post(executor, [self, status, json = std::move(json)]() mutable {
+                          self->Respond(static_cast<http::status>(status), "application/json", std::move(json));
+                        });
+                      });
   } else {
     Respond(http::status::not_found, "application/json", R"({"error":"not_found","message":"no such admin route"})");
   }

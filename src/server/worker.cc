@@ -218,7 +218,7 @@ std::vector<ClientInfo> Worker::Clients() const {
   for (const auto& [raw, s] : sessions_) {
     if (s->closed()) continue;
     ClientInfo c;
-    c.id = std::to_string(index_) + "-" + std::to_string(s->serial());
+    c.id = ClusterId(s.get());
     c.endpoint = s->endpoint();
     c.remote = s->remote();
     c.user_id = s->user_id();
@@ -237,6 +237,53 @@ std::vector<ClientInfo> Worker::Clients() const {
   return out;
 }
 
+std::string Worker::ClusterId(const WsSession* s) const {
+  return std::to_string(index_) + "-" + std::to_string(s->serial());
+}
+
+bool Worker::RequestAdmission(const std::shared_ptr<WsSession>& s, session::AdmissionRequest request) {
+  if (!cluster_) return false;
+  cluster::ConnectionRef ref{ClusterId(s.get()), std::move(request.user_id), std::move(request.organizations)};
+  std::weak_ptr<WsSession> weak = s;
+  cluster_->Admit(std::move(ref), [this, weak, id = ClusterId(s.get())](cluster::AdmissionResult r) {
+    // On the cluster thread: back to this worker's.
+    asio::post(ioc_, [this, weak, id, r = std::move(r)] {
+      auto session = weak.lock();
+      const bool admitted = r.result == cluster::Admission::kAdmitted;
+      if (!session || session->closed()) {
+        if (admitted) cluster_->Release(id);  // counted, but gone meanwhile
+        return;
+      }
+      session->OnAdmission(admitted ? session::AdmissionVerdict::kAdmitted
+                           : r.result == cluster::Admission::kOverUserLimit
+                               ? session::AdmissionVerdict::kOverUserLimit
+                               : session::AdmissionVerdict::kOverOrganizationLimit,
+                           r.detail);
+    });
+  });
+  return true;
+}
+
+void Worker::ReleaseAdmission(WsSession* s) {
+  if (cluster_) cluster_->Release(ClusterId(s));
+}
+
+void Worker::DisconnectUser(std::string user_id) {
+  asio::post(ioc_, [this, user_id = std::move(user_id)] {
+    ticking_ = true;  // sessions may close while the map is walked
+    size_t n = 0;
+    for (auto& [raw, s] : sessions_) {
+      if (!s->closed() && s->user_id() == user_id) {
+        s->Disconnect();
+        ++n;
+      }
+    }
+    ticking_ = false;
+    EraseDead();
+    if (n) spdlog::info("worker {}: disconnected {} connection(s) of a user on an administrator's request", index_, n);
+  });
+}
+
 void Worker::OnSessionClosed(WsSession* s) {
   if (ticking_ || fanning_out_) {
     dead_.push_back(s);
@@ -249,7 +296,10 @@ void Worker::Subscribe(const std::shared_ptr<WsSession>& s, const routing::Subsc
                        session::SharedFrame ack) {
   auto change = index_by_key_.Add(key, s.get());
   stats_.subscriptions.Set(static_cast<int64_t>(index_by_key_.size()));
-  if (change.added) stats_.channel_subscriptions[metrics::WorkerStats::ChannelIndex(key.channel)].Add(1);
+  if (change.added) {
+    stats_.channel_subscriptions[metrics::WorkerStats::ChannelIndex(key.channel)].Add(1);
+    if (cluster_) cluster_->AddPresence(ClusterId(s.get()), channels_.Get(key.channel).name, key.tenant, key.property);
+  }
   if (kafka_outage_) s->SendFrame(KafkaStatusFrame());  // subscribed during an outage: say so
   if (change.tenant_transition) {
     last_pushed_seq_ = interest_.Push({key.tenant_key(), index_, true, 0});
@@ -270,7 +320,10 @@ session::SharedFrame Worker::KafkaStatusFrame() const {
 void Worker::Unsubscribe(WsSession* s, const routing::SubscriptionKey& key) {
   auto change = index_by_key_.Remove(key, s);
   stats_.subscriptions.Set(static_cast<int64_t>(index_by_key_.size()));
-  if (change.added) stats_.channel_subscriptions[metrics::WorkerStats::ChannelIndex(key.channel)].Add(-1);
+  if (change.added) {
+    stats_.channel_subscriptions[metrics::WorkerStats::ChannelIndex(key.channel)].Add(-1);
+    if (cluster_) cluster_->RemovePresence(ClusterId(s), channels_.Get(key.channel).name, key.tenant, key.property);
+  }
   if (change.tenant_transition) {
     last_pushed_seq_ = interest_.Push({key.tenant_key(), index_, false, 0});
   }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "base/log_throttle.h"
+#include "cluster/cluster_state.h"
 #include "metrics/stats.h"
 #include "routing/event.h"
 #include "routing/interest.h"
@@ -63,6 +64,10 @@ class Worker final : public session::SessionHost {
   Status Listen(int listen_fd, boost::asio::ssl::context* tls);
   // The gauge that says a Kafka outage is on (read every tick). Before Start.
   void WatchKafkaOutage(const metrics::Gauge* flag) { kafka_outage_flag_ = flag; }
+  // Shared state with the other instances (REDIS_URL; may stay null). Before Start.
+  void SetCluster(cluster::ClusterState* cluster) { cluster_ = cluster; }
+  // Closes every session of `user_id` (an administrator's disconnect). Thread: any.
+  void DisconnectUser(std::string user_id);
   void Start();
   // Stops accepting, closes every session with 1001 and stops the loop after
   // a short grace. Thread: any.
@@ -111,6 +116,8 @@ class Worker final : public session::SessionHost {
   void Replay(const std::shared_ptr<session::WsSession>& s, const routing::SubscriptionKey& key,
               ingest::ReplayRequest from) override;
   void OnSessionClosed(session::WsSession* s) override;
+  bool RequestAdmission(const std::shared_ptr<session::WsSession>& s, session::AdmissionRequest request) override;
+  void ReleaseAdmission(session::WsSession* s) override;
 
  private:
   void DoAccept();
@@ -146,7 +153,10 @@ class Worker final : public session::SessionHost {
   bool stopping_ = false;
   bool accepting_ = true;   // until StopAccepting
   bool kafka_outage_ = false;  // as last told to the clients (checked every tick)
-  const metrics::Gauge* kafka_outage_flag_ = nullptr;  // the ingest side's rte_kafka_outage (relaxed read)
+  const metrics::Gauge* kafka_outage_flag_ = nullptr;
+  cluster::ClusterState* cluster_ = nullptr;  // thread-safe; outlives the worker
+  // The session's id in the cluster (unique within this process).
+  std::string ClusterId(const session::WsSession* s) const;  // the ingest side's rte_kafka_outage (relaxed read)
   session::SharedFrame KafkaStatusFrame() const;
   boost::asio::steady_timer drain_timer_{ioc_};
 

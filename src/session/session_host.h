@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/log_throttle.h"
 #include "metrics/stats.h"
@@ -43,6 +44,14 @@ struct SessionOptions {
   size_t max_id_length = 128;              // MAX_ID_LENGTH
 };
 
+// Cluster-wide connection limits (REDIS_URL): a connection is counted once,
+// when its user (and the organizations it counts against) are known.
+struct AdmissionRequest {
+  std::string user_id;                     // may be empty
+  std::vector<std::string> organizations;  // may be empty
+};
+enum class AdmissionVerdict { kAdmitted, kOverUserLimit, kOverOrganizationLimit };
+
 class SessionHost {
  public:
   virtual ~SessionHost() = default;
@@ -70,6 +79,12 @@ class SessionHost {
                       ingest::ReplayRequest from) = 0;
   // The session is gone: drop it from every index and from the worker.
   virtual void OnSessionClosed(WsSession* session) = 0;
+  // Asks whether the connection may stay under the cluster-wide limits.
+  // False: admitted now (no cluster configured). True: the answer follows as
+  // session->OnAdmission(...) on this thread (not if the session closed).
+  virtual bool RequestAdmission(const std::shared_ptr<WsSession>& session, AdmissionRequest request) = 0;
+  // An admitted connection closed: uncount it (cluster-wide).
+  virtual void ReleaseAdmission(WsSession* session) = 0;
 };
 
 }  // namespace rte::session

@@ -134,6 +134,7 @@ void WsSession::SubscribePrototype() {
     Close(wire::kClosePolicyViolation, "forbidden: organization_id or property_id not allowed");
     return;
   }
+  if (!Admitted(req.organization_id)) return;  // again after OnAdmission
   auto channel = host_.channels().Find(req.channel);
   routing::SubscriptionKey key{*channel, req.organization_id, req.property_id};
   ingest::ReplayRequest from{key.channel, key.tenant, key.property, {}, -1};
@@ -289,6 +290,57 @@ void WsSession::HandleAuth(const wire::ClientCommand& cmd, bool after_key_refres
           : -1;
   SendText(wire::RenderAuthenticated(cmd.id, result.principal->user_id, expires_ms));
   SetPrincipal(std::move(result.principal));
+}
+
+bool WsSession::Admitted(std::string_view organization) {
+  if (admission_ == AdmissionState::kAdmitted) return true;
+  if (admission_ == AdmissionState::kPending) return false;
+  admission_ = AdmissionState::kPending;
+  AdmissionRequest request;
+  request.user_id = user_id();
+  if (principal_ && !principal_->any_organization && !principal_->organizations.empty()) {
+    request.organizations = principal_->organizations;
+  } else if (!organization.empty()) {
+    request.organizations.emplace_back(organization);
+  }
+  if (host_.RequestAdmission(shared_from_this(), std::move(request))) return false;
+  admission_ = AdmissionState::kAdmitted;
+  return true;
+}
+
+void WsSession::OnAdmission(AdmissionVerdict verdict, std::string_view detail) {
+  RTE_DCHECK_THREAD(thread_);
+  if (terminated_ || closing_) return;
+  if (verdict != AdmissionVerdict::kAdmitted) {
+    host_.stats().Rejected(verdict == AdmissionVerdict::kOverUserLimit ? metrics::Rejection::kUserLimit
+                                                                       : metrics::Rejection::kOrganizationLimit);
+    const std::string why = std::string(detail.substr(0, 100));
+    if (kind_ == Kind::kMulti) {
+      std::string id;
+      if (!held_commands_.empty()) {
+        auto [cmd, err] = wire::ParseClientCommand(held_commands_.front());
+        id = cmd ? cmd->id : err.id;
+      }
+      SendText(wire::RenderError(id, wire::kErrLimitExceeded, why));
+    }
+    held_commands_.clear();
+    Close(wire::kClosePolicyViolation, why);
+    return;
+  }
+  admission_ = AdmissionState::kAdmitted;
+  counted_in_cluster_ = true;
+  if (prototype_) SubscribePrototype();
+  std::vector<std::string> held;
+  held.swap(held_commands_);
+  for (const std::string& text : held) {
+    if (terminated_ || closing_) break;
+    HandleCommand(text);
+  }
+}
+
+void WsSession::Disconnect() {
+  if (terminated_ || closing_) return;
+  Close(wire::kClosePolicyViolation, "disconnected by an administrator");
 }
 
 void WsSession::SetPrincipal(std::shared_ptr<const auth::Principal> principal) {
@@ -460,6 +512,18 @@ void WsSession::HandleCommand(std::string_view text) {
     stats.bad_commands.Add();
     SendText(wire::RenderError(cmd->id, wire::kErrUnauthorized, "send {\"type\":\"auth\",\"token\":...} first"));
     return;
+  }
+  if (admission_ != AdmissionState::kAdmitted) {
+    // Subscriptions wait until the connection is counted under the
+    // cluster-wide limits (at most MAX_SUBSCRIPTIONS of them held).
+    if (held_commands_.size() >= host_.options().max_subscriptions) {
+      stats.bad_commands.Add();
+      SendText(wire::RenderError(cmd->id, wire::kErrLimitExceeded, "too many commands before the connection was admitted"));
+      return;
+    }
+    held_commands_.emplace_back(text);
+    if (!Admitted(cmd->filter.organization_id)) return;
+    held_commands_.pop_back();  // admitted at once (no cluster): go on
   }
   const size_t max_id = host_.options().max_id_length;
   if (!wire::IsValidIdentifier(cmd->filter.organization_id, max_id) ||
@@ -751,6 +815,7 @@ void WsSession::Terminate() {
   replaying_.clear();
   user_slot_.Release();
   ip_slot_.Release();
+  if (counted_in_cluster_) host_.ReleaseAdmission(this);
   host_.stats().connections_closed.Add();
   host_.stats().connections.Add(-1);
   host_.stats().connections_by_endpoint[static_cast<size_t>(endpoint())].Add(-1);

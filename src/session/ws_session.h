@@ -93,6 +93,13 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   void SendText(std::string_view json);
   void SendFrame(SharedFrame frame);
 
+  // The cluster's answer to RequestAdmission: admitted (held commands and
+  // the prototype's subscription go on), or over a limit (an error
+  // limit_exceeded on /ws, then close 1008 naming the limit).
+  void OnAdmission(AdmissionVerdict verdict, std::string_view detail);
+  // Closes a connection an administrator disconnected (all nodes).
+  void Disconnect();
+
   // Heartbeats and timeouts; the worker calls this periodically.
   void Tick(Clock::time_point now);
 
@@ -142,6 +149,15 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Drops subscriptions the principal no longer allows.
   void Reauthorize();
   void SubscribePrototype();
+  // True once the connection is admitted under the cluster-wide limits;
+  // otherwise asks (once) and returns false: the caller retries after
+  // OnAdmission. `organization`: what a connection entitled to every
+  // organization counts against (the one it subscribes to first).
+  bool Admitted(std::string_view organization);
+  enum class AdmissionState { kNotAsked, kPending, kAdmitted };
+  AdmissionState admission_ = AdmissionState::kNotAsked;
+  bool counted_in_cluster_ = false;         // admitted by the cluster: released when it closes
+  std::vector<std::string> held_commands_;  // /ws commands that came while admission was pending
   // Counts and (throttled) logs a refused credential or subscription.
   void AuthFailure(std::string_view reason, std::string_view message);
   // Queues `frame`; writes at once unless `defer` (Deliver: the worker

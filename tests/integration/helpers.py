@@ -213,6 +213,7 @@ class WsClient:
         self.messages = []
         self.times = []  # monotonic arrival time of each message
         self.close_code = None
+        self.close_reason = None
         self.closed = threading.Event()
         self._cv = threading.Condition()
         self.ws = connect(url, open_timeout=open_timeout, close_timeout=3,
@@ -236,6 +237,7 @@ class WsClient:
         finally:
             rcvd = self.ws.protocol.close_rcvd
             self.close_code = rcvd.code if rcvd is not None else None
+            self.close_reason = rcvd.reason if rcvd is not None else None
             self.closed.set()
             with self._cv:
                 self._cv.notify_all()

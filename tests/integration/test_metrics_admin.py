@@ -42,7 +42,7 @@ REQUIRED = {
 
 # Labels whose values may only come from a fixed set or from configuration,
 # never from a tenant or a user (bounded cardinality).
-ALLOWED_LABELS = {"endpoint", "channel", "outcome", "topic", "partition", "worker", "reason", "part",
+ALLOWED_LABELS = {"endpoint", "channel", "outcome", "topic", "partition", "worker", "reason", "part", "change",
                   "kind", "result", "le", "version", "commit"}
 
 
