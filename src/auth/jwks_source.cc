@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/io_loop.h"
 #include "registry/backoff.h"
 #include "registry/http_client.h"
 #include "registry/registry_url.h"
@@ -220,16 +221,7 @@ void JwksSource::Start() {
       spdlog::error("JWKS {}: refresh loop ended", d->redacted_url);
     }
   });
-  d->thread = std::thread([d] {
-    for (;;) {
-      try {
-        d->ioc.run();
-        return;
-      } catch (const std::exception& e) {
-        spdlog::error("JWKS thread: unexpected exception: {}", e.what());
-      }
-    }
-  });
+  d->thread = std::thread([d] { RunIoLoop(d->ioc, "JWKS"); });
 }
 
 void JwksSource::Stop() {

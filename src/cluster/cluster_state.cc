@@ -19,6 +19,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "base/io_loop.h"
 #include "cluster/cluster_scripts.h"
 #include "cluster/redis_connection.h"
 
@@ -584,16 +585,7 @@ void ClusterState::Start() {
     d->sub->Start();
     d->ScheduleHeartbeat();
   });
-  d->thread = std::thread([d] {
-    for (;;) {
-      try {
-        d->ioc.run();
-        return;
-      } catch (const std::exception& e) {
-        spdlog::error("cluster thread: unexpected exception: {}", e.what());
-      }
-    }
-  });
+  d->thread = std::thread([d] { RunIoLoop(d->ioc, "cluster"); });
 }
 
 void ClusterState::Stop() {

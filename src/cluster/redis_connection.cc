@@ -17,7 +17,16 @@ namespace {
 
 constexpr uintptr_t kSubscribeTag = 0;  // privdata of the SUBSCRIBE callback; commands use ids >= 1
 
-RedisReply Convert(const redisReply* r) {
+// True when fd is readable (or writable) right now, or has an error/hang-up
+// that the next hiredis read/write will report.
+bool ReadyNow(int fd, short events) {
+  pollfd p{fd, events, 0};
+  return ::poll(&p, 1, 0) > 0 && p.revents != 0;
+}
+
+}  // namespace
+
+RedisReply ConvertReply(const ::redisReply* r) {
   RedisReply out;
   switch (r->type) {
     case REDIS_REPLY_STRING:
@@ -35,7 +44,7 @@ RedisReply Convert(const redisReply* r) {
     case REDIS_REPLY_ARRAY:
       out.type = RedisReply::Type::kArray;
       out.elements.reserve(r->elements);
-      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
+      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(ConvertReply(r->element[i]));
       break;
     default:
       out.type = RedisReply::Type::kNil;
@@ -44,14 +53,6 @@ RedisReply Convert(const redisReply* r) {
   return out;
 }
 
-// True when fd is readable (or writable) right now, or has an error/hang-up
-// that the next hiredis read/write will report.
-bool ReadyNow(int fd, short events) {
-  pollfd p{fd, events, 0};
-  return ::poll(&p, 1, 0) > 0 && p.revents != 0;
-}
-
-}  // namespace
 
 // One per hiredis context; ev.data and ac->data point to it. Handlers hold it
 // by shared_ptr and check `alive`: once hiredis has called cleanup, the
@@ -448,7 +449,7 @@ void RedisConnection::OnReply(uint64_t id, const void* raw) {
     stats_->errors.Add();
     Post(std::move(o.done), MakeError(Errc::kInternal, std::string(r->str, r->len)));
   } else {
-    Post(std::move(o.done), Convert(r));
+    Post(std::move(o.done), ConvertReply(r));
   }
 }
 

@@ -44,6 +44,8 @@
 
 struct redisAsyncContext;  // hiredis/async.h
 
+struct redisReply;
+
 namespace rte::cluster {
 
 using config::RedisUrl;  // REDIS_URL, parsed and checked with the other settings
@@ -55,6 +57,10 @@ struct RedisReply {
   int64_t integer = 0;
   std::vector<RedisReply> elements;  // kArray
 };
+
+// A copy of a hiredis reply (errors and unknown types become kNil: the caller
+// reads errors from the reply itself).
+RedisReply ConvertReply(const ::redisReply* r);
 
 struct RedisConnectionOptions {
   RedisUrl url;

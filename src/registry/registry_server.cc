@@ -24,6 +24,7 @@
 #include <thread>
 #include <variant>
 
+#include "base/io_loop.h"
 #include "registry/http_client.h"
 
 namespace rte::registry {
@@ -443,16 +444,7 @@ Status RegistryServer::Start() {
     } catch (...) {
     }
   });
-  raw->thread = std::thread([raw] {
-    for (;;) {
-      try {
-        raw->ioc.run();
-        return;
-      } catch (const std::exception& ex) {
-        spdlog::error("registry server thread: unexpected exception: {}", ex.what());
-      }
-    }
-  });
+  raw->thread = std::thread([raw] { RunIoLoop(raw->ioc, "registry server"); });
   impl_ = std::move(impl);
   running_ = true;
   return Status();

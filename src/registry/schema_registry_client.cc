@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 
+#include "base/io_loop.h"
 #include "base/check.h"
 #include "registry/backoff.h"
 #include "registry/http_client.h"
@@ -541,14 +542,7 @@ Result<std::unique_ptr<SchemaRegistryClient>> SchemaRegistryClient::Create(
   auto started_future = started.get_future();
   impl->thread = std::thread([raw, &started] {
     started.set_value(std::this_thread::get_id());
-    for (;;) {
-      try {
-        raw->ioc.run();
-        return;
-      } catch (const std::exception& ex) {
-        spdlog::error("schema registry client thread: unexpected exception: {}", ex.what());
-      }
-    }
+    RunIoLoop(raw->ioc, "schema registry client");
   });
   impl->thread_id = started_future.get();
   spdlog::info("schema registry client for {} ({})", url->Redacted(),

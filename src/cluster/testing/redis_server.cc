@@ -34,28 +34,6 @@ uint16_t FreePort() {
   return port;
 }
 
-RedisReply Convert(const redisReply* r) {
-  RedisReply out;
-  switch (r->type) {
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-      out.type = r->type == REDIS_REPLY_STRING ? RedisReply::Type::kString : RedisReply::Type::kStatus;
-      out.str.assign(r->str, r->len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = RedisReply::Type::kInteger;
-      out.integer = r->integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = RedisReply::Type::kArray;
-      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(Convert(r->element[i]));
-      break;
-    default:
-      break;
-  }
-  return out;
-}
-
 }  // namespace
 
 std::unique_ptr<RedisServer> RedisServer::Start(std::string* error) {
@@ -172,7 +150,7 @@ Result<RedisReply> RedisServer::Command(const std::vector<std::string>& argv) {
     return MakeError(Errc::kUnavailable, e);
   }
   Result<RedisReply> out = r->type == REDIS_REPLY_ERROR ? Result<RedisReply>(MakeError(Errc::kInternal, r->str))
-                                                        : Result<RedisReply>(Convert(r));
+                                                        : Result<RedisReply>(ConvertReply(r));
   freeReplyObject(r);
   redisFree(c);
   return out;
