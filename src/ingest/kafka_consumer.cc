@@ -168,14 +168,20 @@ std::vector<PartitionProgress> KafkaConsumer::Progress() const {
 
 void KafkaConsumer::SchemaReady(int32_t) { schema_ready_.store(true, std::memory_order_release); }
 
-bool KafkaConsumer::ResolveNewPartitions(std::vector<Assignment>* out) {
+const rd_kafka_metadata_t* KafkaConsumer::FetchMetadata() {
   stats_.metadata_refreshes.Add();
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t e = rd_kafka_metadata(rk_, 1, nullptr, &md, 3000);
   if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     spdlog::warn("kafka metadata: {}", rd_kafka_err2str(e));
-    return false;
+    return nullptr;
   }
+  return md;
+}
+
+bool KafkaConsumer::ResolveNewPartitions(std::vector<Assignment>* out) {
+  const rd_kafka_metadata_t* md = FetchMetadata();
+  if (!md) return false;
   std::set<std::pair<std::string, int32_t>> known;
   {
     std::lock_guard lock(control_mu_);
@@ -250,13 +256,8 @@ bool KafkaConsumer::ResolveNewPartitions(std::vector<Assignment>* out) {
 }
 
 bool KafkaConsumer::RefreshPartitionCounts() {
-  stats_.metadata_refreshes.Add();
-  const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t e = rd_kafka_metadata(rk_, 1, nullptr, &md, 3000);
-  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    spdlog::warn("kafka metadata: {}", rd_kafka_err2str(e));
-    return false;
-  }
+  const rd_kafka_metadata_t* md = FetchMetadata();
+  if (!md) return false;
   std::set<std::string> wanted(channels_.topics().begin(), channels_.topics().end());
   std::map<std::string, int32_t> counts;
   for (int t = 0; t < md->topic_cnt; ++t) {

@@ -62,6 +62,7 @@
 struct rd_kafka_s;
 struct rd_kafka_queue_s;
 struct rd_kafka_message_s;
+struct rd_kafka_metadata;
 
 namespace rte::ingest {
 
@@ -126,6 +127,9 @@ class KafkaConsumer {
   // Control thread: refreshes metadata and resolves where each partition not
   // handed over yet starts. False if the metadata could not be read.
   bool ResolveNewPartitions(std::vector<Assignment>* out);
+  // Control thread: every topic's metadata (blocks up to 3 s); null when
+  // Kafka did not answer (logged). The caller frees it.
+  const struct ::rd_kafka_metadata* FetchMetadata();  // (a function of that name hides the type)
   void ControlLoop();
   // Ingest thread: assigns what the control thread handed over.
   void ApplyAssignments();
