@@ -269,6 +269,7 @@ struct Options {
   std::string gateway_url, bootstrap, out, token, target = "gateway", source, registry;
   std::optional<std::string> org_prefix;
   std::string assert_stalled;
+  int max_gateway_rss_mb = -1;
   int gateway_pid = 0;
   double max_seconds = 0;
   int connections = -1, duration = -1, threads = 0;
@@ -1059,6 +1060,7 @@ int RunCommand(Options& o) {
     scn.assert_stalled = o.assert_stalled;
   }
   if (o.max_seconds > 0) scn.max_seconds = o.max_seconds;
+  if (o.max_gateway_rss_mb >= 0) scn.max_gateway_rss_mb = o.max_gateway_rss_mb;
   if (std::string e = CheckLoopback(scn); !e.empty()) {
     std::fprintf(stderr, "bench: %s\n", e.c_str());
     return 2;
@@ -1136,6 +1138,8 @@ int main(int argc, char** argv) {
   run->add_option("--assert-stalled", o.assert_stalled,
                   "close | drop: how the gateway must treat stalled clients (see assert_stalled in bench/README.md)");
   run->add_option("--source", o.source, "override source: kafka | server | none");
+  run->add_option("--max-gateway-rss-mb", o.max_gateway_rss_mb,
+                  "override the scenario's max_gateway_rss_mb (0: no bound), e.g. for a sanitizer build");
   run->add_option("--org-prefix", o.org_prefix, "organization names are PREFIX0, PREFIX1, ... (default o)");
   std::string bootstrap, topic;
   int partitions = 4;
