@@ -74,6 +74,7 @@ void WsSession::Start(std::string handshake_response, std::string_view already_r
       return;
     }
   }
+  if (kind_ == Kind::kMulti && !closing_) AdmitKnownPrincipal();
   if (transport_.tls) {
     // Bytes that came with the handshake may sit in the TLS layer already,
     // where socket readiness can't see them: read once before waiting.
@@ -349,9 +350,18 @@ void WsSession::SetPrincipal(std::shared_ptr<const auth::Principal> principal) {
   auth_generation_ = host_.authenticator().generation();
   if (first) {
     if (prototype_) SubscribePrototype();
+    if (kind_ == Kind::kMulti) AdmitKnownPrincipal();
     return;
   }
   Reauthorize();
+}
+
+void WsSession::AdmitKnownPrincipal() {
+  // A user, or the organizations of a token or allowlist: count the
+  // connection now, whether or not it ever subscribes. (Anonymous
+  // AUTH_MODE none connections are counted at their first subscribe, against
+  // its organization.)
+  if (principal_ && (!principal_->user_id.empty() || !principal_->any_organization)) Admitted("");
 }
 
 void WsSession::Reauthorize() {

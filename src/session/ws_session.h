@@ -154,6 +154,8 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // OnAdmission. `organization`: what a connection entitled to every
   // organization counts against (the one it subscribes to first).
   bool Admitted(std::string_view organization);
+  // /ws: asks for admission as soon as the principal says who connects.
+  void AdmitKnownPrincipal();
   enum class AdmissionState { kNotAsked, kPending, kAdmitted };
   AdmissionState admission_ = AdmissionState::kNotAsked;
   bool counted_in_cluster_ = false;         // admitted by the cluster: released when it closes
