@@ -168,7 +168,13 @@ int RunGateway(Settings settings, const std::function<void(const rte::app::DemoG
   const std::string host = bind == "0.0.0.0" ? "127.0.0.1" : bind;
   std::printf("realtime-events listening on %s://%s:%u/\n", gateway.tls() ? "https" : "http", host.c_str(),
               static_cast<unsigned>(*port));
-  if (on_listening) on_listening({gateway.tls(), host, static_cast<unsigned>(*port)});
+  if (on_listening) {
+    rte::app::DemoGuideInfo where;
+    where.tls = gateway.tls();
+    where.host = host;
+    where.port = static_cast<unsigned>(*port);
+    on_listening(where);
+  }
   std::fflush(stdout);
   gateway.RunUntilSignal();
   gateway.Stop();

@@ -46,6 +46,8 @@ struct ChannelIngestCounters {
   Counter skipped;   // no subscriber for their tenant
   Counter routed;    // rendered and handed to workers
   Counter rejected;  // undecodable key/value or no tenant
+
+  uint64_t total() const { return skipped.Get() + routed.Get() + rejected.Get(); }
 };
 
 // Written by the ingest thread.

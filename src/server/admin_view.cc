@@ -9,15 +9,9 @@
 
 namespace rte::server {
 
-Result<ClientQuery> ParseClientQuery(std::string_view query) {
+Result<ClientQuery> ParseClientQuery(const std::map<std::string, std::string>& params) {
   ClientQuery q;
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const size_t eq = pair.find('=');
-    const std::string_view key = pair.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+  for (const auto& [key, value] : params) {
     if (key == "sort") {
       if (value == "queue") {
         q.sort = ClientSort::kQueue;

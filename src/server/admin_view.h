@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -42,7 +43,8 @@ struct ClientQuery {
   ClientSort sort = ClientSort::kQueue;
   size_t limit = 50;
 };
-Result<ClientQuery> ParseClientQuery(std::string_view query);
+// `params`: the request's decoded query parameters.
+Result<ClientQuery> ParseClientQuery(const std::map<std::string, std::string>& params);
 
 // Keeps the first `q.limit` of `clients` in `q.sort` order: most queued bytes
 // first (the slowest clients), or longest connected first.

@@ -27,19 +27,19 @@ TEST(AdminTokenTest, MatchesOnlyTheConfiguredBearerToken) {
 }
 
 TEST(ClientQueryTest, ParsesSortAndLimit) {
-  auto q = ParseClientQuery("");
+  auto q = ParseClientQuery({});
   ASSERT_TRUE(q);
   EXPECT_EQ(q->sort, ClientSort::kQueue);
   EXPECT_EQ(q->limit, 50u);
-  q = ParseClientQuery("sort=age&limit=7&other=x");
+  q = ParseClientQuery({{"sort", "age"}, {"limit", "7"}, {"other", "x"}});
   ASSERT_TRUE(q);
   EXPECT_EQ(q->sort, ClientSort::kAge);
   EXPECT_EQ(q->limit, 7u);
-  EXPECT_FALSE(ParseClientQuery("sort=size"));
-  EXPECT_FALSE(ParseClientQuery("limit=0"));
-  EXPECT_FALSE(ParseClientQuery("limit=1001"));
-  EXPECT_FALSE(ParseClientQuery("limit=5x"));
-  EXPECT_FALSE(ParseClientQuery("limit="));
+  EXPECT_FALSE(ParseClientQuery({{"sort", "size"}}));
+  EXPECT_FALSE(ParseClientQuery({{"limit", "0"}}));
+  EXPECT_FALSE(ParseClientQuery({{"limit", "1001"}}));
+  EXPECT_FALSE(ParseClientQuery({{"limit", "5x"}}));
+  EXPECT_FALSE(ParseClientQuery({{"limit", ""}}));
 }
 
 ClientInfo Client(std::string id, size_t queued, int64_t connected) {

@@ -29,10 +29,8 @@ Status Gateway::StartCluster(uint16_t port) {
   o.redis = *url;
   o.node_name = node_name_;
   const std::string& bind = settings_.server.bind_address;
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  o.node_url = fmt::format("{}://{}:{}", tls_ ? "https" : "http",
-                           bind == "0.0.0.0" || bind == "::" ? std::string(host) : bind, port);
+  o.node_url = fmt::format("{}://{}:{}", tls_ ? "https" : "http", bind == "0.0.0.0" || bind == "::" ? host_name_ : bind,
+                           port);
   o.node_ttl = std::chrono::seconds(c.node_ttl_s);
   o.max_connections_per_user = static_cast<size_t>(settings_.limits.max_connections_per_user);
   o.max_connections_per_organization = static_cast<size_t>(c.max_connections_per_organization);

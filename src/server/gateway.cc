@@ -147,7 +147,8 @@ Result<uint16_t> Gateway::Start() {
   ::close(*fd);  // every worker holds its own descriptor of the socket
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  node_name_ = settings_.cluster.node_name.empty() ? fmt::format("{}:{}", host, port) : settings_.cluster.node_name;
+  host_name_ = host;
+  node_name_ = settings_.cluster.node_name.empty() ? fmt::format("{}:{}", host_name_, port) : settings_.cluster.node_name;
   if (Status s = StartCluster(port); !s) return s.error();
   if (Status s = consumer_.Start(); !s) return s.error();
   if (Status s = replay_.Start(); !s) return s.error();
@@ -349,8 +350,7 @@ void Gateway::ChannelMetrics(metrics::PrometheusText& p) const {
     return "channel=\"" + metrics::EscapeLabelValue(channels_.Get(static_cast<routing::ChannelId>(c)).name) + "\"";
   };
   for (size_t c = 0; c < n; ++c) {
-    int64_t subs = 0;
-    for (const auto& w : workers_) subs += w->worker_stats().channel_subscriptions[c].Get();
+    const int64_t subs = SumWorkers([c](const metrics::WorkerStats& s) { return s.channel_subscriptions[c].Get(); });
     p.Gauge("rte_channel_subscriptions", "active subscriptions, by channel", static_cast<double>(subs), label(c));
   }
   for (size_t c = 0; c < n; ++c) {
@@ -364,9 +364,9 @@ void Gateway::ChannelMetrics(metrics::PrometheusText& p) const {
     }
   }
   for (size_t c = 0; c < n; ++c) {
-    uint64_t sum = 0;
-    for (const auto& w : workers_) sum += w->worker_stats().channel_deliveries[c].Get();
-    p.Counter("rte_channel_deliveries_total", "event messages queued to clients, by channel", sum, label(c));
+    const int64_t sum = SumWorkers([c](const metrics::WorkerStats& s) { return s.channel_deliveries[c].Get(); });
+    p.Counter("rte_channel_deliveries_total", "event messages queued to clients, by channel", static_cast<uint64_t>(sum),
+              label(c));
   }
 }
 
@@ -411,8 +411,7 @@ void Gateway::WorkerMetrics(metrics::PrometheusText& p) const {
               "reason=\"" + std::string(metrics::kRejectionNames[r]) + "\"");
   }
   for (size_t e = 0; e < metrics::kEndpointNames.size(); ++e) {
-    int64_t sum = 0;
-    for (const auto& w : workers_) sum += w->worker_stats().connections_by_endpoint[e].Get();
+    const int64_t sum = SumWorkers([e](const metrics::WorkerStats& s) { return s.connections_by_endpoint[e].Get(); });
     p.Gauge("rte_connections", "open WebSocket connections, by endpoint", static_cast<double>(sum),
             fmt::format("endpoint=\"{}\"", metrics::kEndpointNames[e]));
   }
@@ -536,7 +535,7 @@ RateTotals Gateway::ReadRateTotals() const {
   t.channel_deliveries.resize(n);
   for (size_t c = 0; c < n; ++c) {
     const auto& k = ingest_stats_.channels[c];
-    t.channel_records[c] = k.routed.Get() + k.skipped.Get() + k.rejected.Get();
+    t.channel_records[c] = k.total();
   }
   for (const auto& w : workers_) {
     t.deliveries += w->worker_stats().deliveries.Get();
@@ -557,8 +556,7 @@ std::string Gateway::AdminSummaryJson() const {
   json::object conns;
   int64_t total = 0;
   for (size_t e = 0; e < metrics::kEndpointNames.size(); ++e) {
-    int64_t sum = 0;
-    for (const auto& w : workers_) sum += w->worker_stats().connections_by_endpoint[e].Get();
+    const int64_t sum = SumWorkers([e](const metrics::WorkerStats& s) { return s.connections_by_endpoint[e].Get(); });
     conns[metrics::kEndpointNames[e]] = sum;
     total += sum;
   }
@@ -579,18 +577,14 @@ std::string Gateway::AdminSummaryJson() const {
   for (size_t c = 0; c < std::min(channels_.size(), metrics::kMaxChannels); ++c) {
     const auto& ch = channels_.Get(static_cast<routing::ChannelId>(c));
     const auto& k = ingest_stats_.channels[c];
-    int64_t subs = 0;
-    uint64_t deliveries = 0;
-    for (const auto& w : workers_) {
-      subs += w->worker_stats().channel_subscriptions[c].Get();
-      deliveries += w->worker_stats().channel_deliveries[c].Get();
-    }
+    const int64_t subs = SumWorkers([c](const metrics::WorkerStats& s) { return s.channel_subscriptions[c].Get(); });
+    const int64_t deliveries = SumWorkers([c](const metrics::WorkerStats& s) { return s.channel_deliveries[c].Get(); });
     chans.push_back(json::object{{"channel", ch.name},
                                  {"topic", ch.topic},
                                  {"subscriptions", subs},
                                  {"records_per_second", c < rates.size() ? rates[c].first : 0.0},
                                  {"deliveries_per_second", c < rates.size() ? rates[c].second : 0.0},
-                                 {"records_total", k.routed.Get() + k.skipped.Get() + k.rejected.Get()},
+                                 {"records_total", k.total()},
                                  {"deliveries_total", deliveries},
                                  {"skipped_total", k.skipped.Get()},
                                  {"rejected_total", k.rejected.Get()}});
@@ -608,16 +602,9 @@ std::string Gateway::AdminSummaryJson() const {
   const auto delivery = DeliveryFreshness();
   o["freshness"] = json::object{{"p50_ms", static_cast<double>(delivery.QuantileUs(0.5)) / 1000},
                                 {"p99_ms", static_cast<double>(delivery.QuantileUs(0.99)) / 1000}};
-  int64_t queued = 0;
-  uint64_t slow_closes = 0, drops = 0;
-  for (const auto& w : workers_) {
-    queued += w->worker_stats().queued_bytes.Get();
-    slow_closes += w->worker_stats().slow_consumer_closes.Get();
-    drops += w->worker_stats().slow_consumer_drops.Get();
-  }
-  o["send_queue_bytes"] = queued;
-  o["slow_consumer_closes"] = slow_closes;
-  o["slow_consumer_drops"] = drops;
+  o["send_queue_bytes"] = SumWorkers([](const metrics::WorkerStats& s) { return s.queued_bytes.Get(); });
+  o["slow_consumer_closes"] = SumWorkers([](const metrics::WorkerStats& s) { return s.slow_consumer_closes.Get(); });
+  o["slow_consumer_drops"] = SumWorkers([](const metrics::WorkerStats& s) { return s.slow_consumer_drops.Get(); });
   return json::serialize(o);
 }
 

@@ -94,6 +94,13 @@ class Gateway final : public HttpApi {
   // Freshness histograms summed over their writers (for /metrics and /api/stats).
   metrics::HistogramSnapshot IngestFreshness() const;
   metrics::HistogramSnapshot DeliveryFreshness() const;
+  // One statistic summed over the workers: get(WorkerStats&) -> its value.
+  template <class Get>
+  int64_t SumWorkers(Get get) const {
+    int64_t sum = 0;
+    for (const auto& w : workers_) sum += static_cast<int64_t>(get(w->worker_stats()));
+    return sum;
+  }
   // Running totals for the admin view's rates (read by sampler_'s thread).
   RateTotals ReadRateTotals() const;
   // Metric families, one job each (MetricsText calls them in order).
@@ -121,6 +128,7 @@ class Gateway final : public HttpApi {
   ingest::KafkaConsumer consumer_;
   std::unique_ptr<boost::asio::ssl::context> tls_;  // TLS_CERT_FILE: every listener speaks TLS
   std::string index_html_;
+  std::string host_name_;   // gethostname(), read once in Start
   std::string node_name_;   // NODE_NAME, or host:port once listening
   std::unique_ptr<cluster::ClusterState> cluster_;  // REDIS_URL; null without
   const std::chrono::steady_clock::time_point start_time_ = std::chrono::steady_clock::now();

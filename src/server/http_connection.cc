@@ -165,7 +165,7 @@ void HttpConnection::Serve() {
     if (url) {
       for (const auto& p : url->params()) params.emplace(p.key, p.value);
     }
-    ServeAdmin(path, url ? std::string_view(url->encoded_query()) : std::string_view(), std::move(params));
+    ServeAdmin(path, std::move(params));
   } else if (path == "/ws" || path.rfind("/getEvents/", 0) == 0) {
     Respond(http::status::upgrade_required, "text/plain", "this endpoint speaks WebSocket\n");
   } else {
@@ -300,8 +300,7 @@ void HttpConnection::Upgrade() {
   }
 }
 
-void HttpConnection::ServeAdmin(std::string_view path, std::string_view query,
-                                std::map<std::string, std::string> params) {
+void HttpConnection::ServeAdmin(std::string_view path, std::map<std::string, std::string> params) {
   auto& req = parser_->get();
   const bool authorized = api_.AdminAuthorized(req[http::field::authorization]);
   if (path == "/admin") {
@@ -325,7 +324,7 @@ void HttpConnection::ServeAdmin(std::string_view path, std::string_view query,
   if (path == "/api/admin/summary") {
     Respond(http::status::ok, "application/json", api_.AdminSummaryJson());
   } else if (path == "/api/admin/clients") {
-    auto q = ParseClientQuery(query);
+    auto q = ParseClientQuery(params);
     if (!q) {
       Respond(http::status::bad_request, "application/json",
               R"({"error":"bad_request","message":")" + q.error().message + "\"}");

@@ -52,7 +52,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void Serve();
   void Upgrade();
   // /admin and /api/admin/... (ADMIN_TOKEN).
-  void ServeAdmin(std::string_view path, std::string_view query, std::map<std::string, std::string> params);
+  // `params`: the decoded query parameters.
+  void ServeAdmin(std::string_view path, std::map<std::string, std::string> params);
   boost::asio::any_io_executor socket_executor() { return tls_ ? tls_->get_executor() : socket_.get_executor(); }
   // Authenticates the upgrade request; false when it answered already.
   bool Authenticate(const UpgradeTarget& target, const Credentials& credentials,

@@ -150,7 +150,11 @@ void WsSession::SubscribePrototype() {
 
 void WsSession::StartReplay(const routing::SubscriptionKey& key, ingest::ReplayRequest from, bool ack,
                             std::string ack_id) {
-  replaying_.push_back(Replaying{key, std::move(ack_id), ack, {}, 0});
+  Replaying r;
+  r.key = key;
+  r.ack_id = std::move(ack_id);
+  r.ack = ack;
+  replaying_.push_back(std::move(r));
   host_.Replay(shared_from_this(), key, std::move(from));
 }
 
