@@ -163,9 +163,13 @@ describe('test page against the demo gateway', { timeout: 240000 }, () => {
     }
     // A value cell's tooltip is the value as indented JSON.
     const cell = page.locator('[data-testid="event-row"] [data-testid="cell-value"]').first();
-    await cell.hover();
-    const tip = await cell.getAttribute('title');
-    const ev = await cell.evaluate((c) => c.parentElement._event.value);
+    // The pointer reaching the cell, the tooltip it makes and the row's event, in one
+    // synchronous step in the page: events keep arriving, rows are recycled (their title
+    // cleared), and `.first()` resolves to the newest row each time it is used.
+    const { tip, ev } = await cell.evaluate((c) => {
+      c.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+      return { tip: c.getAttribute('title'), ev: c.parentElement._event.value };
+    });
     assert.deepEqual(JSON.parse(tip.replace(/^value\n/, '')), ev);
   });
 
